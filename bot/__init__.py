@@ -1,0 +1,1 @@
+"""mlsquiz: an exam-prep Telegram bot for the AWS Certified Machine Learning – Specialty."""

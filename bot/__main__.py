@@ -1,0 +1,56 @@
+"""Entry point (`python -m bot`, `mlsquiz`): configuration, content, database, Telegram. Wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from bot import logs
+from bot.config import Settings
+from bot.content import ContentError, load_bank
+from bot.storage.db import MigrationError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "configuration"
+            print(f"mlsquiz: {name.upper()}: {err['msg']}", file=sys.stderr)
+        sys.exit(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlsquiz", description="AWS ML Specialty exam-prep Telegram bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the bot (the default)")
+    args = parser.parse_args(argv)
+
+    settings = _settings()
+    if settings.telegram_bot_token is None:
+        print("mlsquiz: TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it.", file=sys.stderr)
+        return 2
+    logs.setup(settings.log_level, [settings.telegram_bot_token.get_secret_value()])
+
+    if args.command in (None, "run"):
+        try:
+            bank = load_bank(settings.content)
+        except ContentError as exc:
+            print(f"mlsquiz: {exc}", file=sys.stderr)
+            return 1
+        from bot.tg.app import run
+
+        try:
+            asyncio.run(run(settings, bank))
+        except MigrationError as exc:
+            print(f"mlsquiz: {exc}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

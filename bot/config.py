@@ -1,0 +1,71 @@
+"""All configuration, from the environment only (see .env.example). Nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """The bot's settings. The token is optional here so tools such as the content check run without it."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", populate_by_name=True)
+
+    telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
+    db: Path = Field(default=Path("data/mlsquiz.sqlite3"), validation_alias="MLSQUIZ_DB")
+    content: Path = Field(default=REPO_ROOT / "content", validation_alias="MLSQUIZ_CONTENT")
+    default_tz: str = Field(default="UTC", validation_alias="MLSQUIZ_DEFAULT_TZ")
+    log_level: str = Field(default="INFO", validation_alias="MLSQUIZ_LOG_LEVEL")
+    admin_ids: frozenset[int] = Field(default=frozenset(), validation_alias="MLSQUIZ_ADMIN_IDS")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _blank_is_missing(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        return SecretStr(v.get_secret_value().strip())
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        v = v.strip().rstrip("/")
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+    @field_validator("default_tz")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{v!r} is not an IANA time zone name (for example Europe/Berlin)") from None
+        return v
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, v: str) -> str:
+        v = v.strip().upper()
+        if not isinstance(logging.getLevelName(v), int):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return v
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _comma_list(cls, v: object) -> object:
+        if isinstance(v, str):
+            return frozenset(int(part) for part in v.replace(" ", "").split(",") if part)
+        if isinstance(v, int):
+            return frozenset({v})
+        return v
+
+
+def content_root_from_env() -> Path:
+    return Settings().content

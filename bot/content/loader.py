@@ -1,0 +1,178 @@
+"""Load content/ into a validated, immutable Bank, collecting every problem instead of stopping at the first."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from bot.content.models import (
+    Domain,
+    GlossaryFile,
+    Question,
+    QuestionFile,
+    SourcesFile,
+    Topic,
+    TopicsFile,
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    question_id: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.question_id:
+            where += f" [{self.question_id}]"
+        if self.field:
+            where += f" {self.field}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Bank:
+    """Everything the bot knows from content/, indexed for lookups."""
+
+    questions: tuple[Question, ...]
+    domains: tuple[Domain, ...]
+    topics: tuple[Topic, ...]
+    sources: tuple[str, ...]
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)  # question id -> file it came from
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {q.id: q for q in self.questions})
+        object.__setattr__(self, "_topics", {t.id: t for t in self.topics})
+        object.__setattr__(self, "_domains", {d.id: d for d in self.domains})
+
+    def question(self, question_id: str) -> Question | None:
+        return self._by_id.get(question_id)  # type: ignore[attr-defined]
+
+    def topic(self, topic_id: str) -> Topic:
+        return self._topics[topic_id]  # type: ignore[attr-defined]
+
+    def domain(self, domain_id: str) -> Domain:
+        return self._domains[domain_id]  # type: ignore[attr-defined]
+
+    def domain_of(self, question: Question) -> Domain:
+        return self.domain(self.topic(question.topic).domain)
+
+
+class ContentError(Exception):
+    """The content has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"content has {len(problems)} problem(s):\n{lines}")
+
+
+def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append(Problem(rel, None, None, "file is missing"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem(rel, None, None, f"not valid YAML: {exc}".replace("\n", " ")))
+    return None
+
+
+def _validation_problems(rel: str, qid: str | None, exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or None
+        msg = err["msg"].removeprefix("Value error, ")
+        out.append(Problem(rel, qid, loc, msg))
+    return out
+
+
+def _model(model: type[BaseModel], data: Any, rel: str, problems: list[Problem]) -> Any:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        problems.extend(_validation_problems(rel, None, exc))
+        return None
+
+
+def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
+    """Read content/ under `root`; return the bank (None if unusable) and every problem found."""
+    problems: list[Problem] = []
+    topics_file = _model(TopicsFile, _read_yaml(root / "topics.yaml", "topics.yaml", problems), "topics.yaml", problems)
+    sources_file = _model(
+        SourcesFile, _read_yaml(root / "sources.yaml", "sources.yaml", problems), "sources.yaml", problems
+    )
+    glossary_path = root / "glossary.yaml"
+    glossary = GlossaryFile()
+    if glossary_path.exists():
+        glossary = _model(GlossaryFile, _read_yaml(glossary_path, "glossary.yaml", problems), "glossary.yaml", problems)
+    if topics_file is None or sources_file is None or glossary is None:
+        return None, problems
+
+    domain_ids = {d.id for d in topics_file.domains}
+    for t in topics_file.topics:
+        if t.domain not in domain_ids:
+            problems.append(Problem("topics.yaml", None, f"topics.{t.id}.domain", f"unknown domain {t.domain!r}"))
+    topic_ids = {t.id for t in topics_file.topics}
+    source_names = {s.file for s in sources_file.sources}
+
+    questions: list[Question] = []
+    origin: dict[str, str] = {}
+    files = sorted((root / "questions").glob("*.yaml"))
+    if not files:
+        problems.append(Problem("questions/", None, None, "no question files"))
+    for path in files:
+        rel = str(path.relative_to(root))
+        qfile = _model(QuestionFile, _read_yaml(path, rel, problems), rel, problems)
+        if qfile is None:
+            continue
+        for index, raw in enumerate(qfile.questions):
+            qid = raw.get("id") if isinstance(raw, dict) else None
+            label = str(qid) if qid else f"#{index + 1}"
+            if not isinstance(raw, dict):
+                problems.append(Problem(rel, label, None, "a question must be a mapping"))
+                continue
+            try:
+                q = Question.model_validate({**raw, "exam": qfile.exam})
+            except ValidationError as exc:
+                problems.extend(_validation_problems(rel, label, exc))
+                continue
+            if q.topic not in topic_ids:
+                problems.append(Problem(rel, q.id, "topic", f"unknown topic {q.topic!r} (see topics.yaml)"))
+                continue
+            if q.source.file not in source_names:
+                problems.append(Problem(rel, q.id, "source.file", f"unknown note {q.source.file!r} (see sources.yaml)"))
+                continue
+            if q.id in origin:
+                problems.append(Problem(rel, q.id, "id", f"duplicate id (also in {origin[q.id]})"))
+                continue
+            origin[q.id] = rel
+            questions.append(q)
+
+    bank = Bank(
+        questions=tuple(questions),
+        domains=topics_file.domains,
+        topics=topics_file.topics,
+        sources=tuple(s.file for s in sources_file.sources),
+        synonyms=glossary.synonyms,
+        files=origin,
+    )
+    return bank, problems
+
+
+def load_bank(root: Path) -> Bank:
+    """The validated bank; raises ContentError listing every problem if there is any."""
+    bank, problems = collect(root)
+    if problems or bank is None:
+        raise ContentError(problems)
+    if not bank.questions:
+        raise ContentError([Problem("questions/", None, None, "the bank has no questions")])
+    return bank

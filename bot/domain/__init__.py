@@ -1,0 +1,1 @@
+"""Pure logic: no telegram, aiosqlite or APScheduler imports; time and randomness come in as arguments."""

@@ -1,0 +1,310 @@
+"""Grading: choices, and typed answers judged the way a fair examiner would.
+
+A typed answer is reduced to canonical tokens (case, punctuation, number words,
+glossary synonyms and former service names folded away), then compared with each
+accepted answer token by token. Extra words are forgiven only when they carry no
+meaning (filler, generic words like "mode", units); a small typo is forgiven only
+in a long word and never in a number. A hedge ("Pipe mode or File mode") is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
+
+# Words a learner wraps an answer in ("I think it's ...", "the answer is ..."). Never "not"/"no".
+FILLER = frozenset(
+    """i im ive think thought its it is was the a an answer answers would be probably maybe perhaps guess
+    use using used should we you called named that this which my option choice pick choose
+    believe say id hmm um uh ok okay so well just definitely pretty sure of course please""".split()
+)
+# Generic words whose presence or absence changes nothing ("Pipe" = "Pipe mode" = "Pipe input mode").
+OPTIONAL = frozenset(
+    "amazon aws sagemaker mode input algorithm algo service method technique function approach type".split()
+)
+# Units after a number ("4 shards"). A different unit from the expected one is still wrong.
+UNITS = frozenset(
+    """shard shards s sec secs second seconds ms millisecond milliseconds min mins minute minutes h hr hrs hour hours
+    day days week weeks month months kb mb gb tb pb kib mib gib tib percent pct containers container models model
+    instances instance records record nodes node times x layers layer port ports kbps mbps gbps years year""".split()
+)
+ARTICLES = frozenset({"the", "a", "an"})
+HEDGES = frozenset({"or", "either", "vs", "versus"})
+_UNITS_SAME = {"s": "second", "sec": "second", "secs": "second", "seconds": "second", "second": "second",
+               "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
+               "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour"}
+
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z0-9]+")
+MAX_ATTEMPT_CHARS = 500  # longer input is not an answer to a short-answer question
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judgement on one typed answer; truthy when it counts."""
+
+    correct: bool
+    reason: str  # exact | variant | typo | hedged | wrong | empty | too_long
+    expected: str
+    close: bool = False  # rejected, but near enough to deserve an explanation
+    hint: str | None = None  # for a close miss: what differs
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+
+@dataclass(frozen=True)
+class Glossary:
+    """Synonym groups (abbreviations, current and former names) folded into one token per group."""
+
+    phrases: tuple[tuple[tuple[str, ...], str], ...] = field(default=())  # (tokens, group token), longest first
+    names: tuple[tuple[str, str], ...] = field(default=())  # group token -> the group's first name, for hints
+
+    @classmethod
+    def from_groups(cls, groups: Iterable[Sequence[str]]) -> Glossary:
+        phrases: list[tuple[tuple[str, ...], str]] = []
+        names: list[tuple[str, str]] = []
+        for i, group in enumerate(groups):
+            names.append((f"#g{i}", group[0]))
+            for name in group:
+                toks = tuple(t for t in _numbers(_tokens(name)) if t not in {"amazon", "aws"})
+                if toks:
+                    phrases.append((toks, f"#g{i}"))
+        phrases.sort(key=lambda p: -len(p[0]))
+        return cls(tuple(phrases), tuple(names))
+
+    def display(self, tokens: Iterable[str]) -> str:
+        lookup = dict(self.names)
+        return " ".join(lookup.get(t, t) for t in tokens)
+
+
+EMPTY_GLOSSARY = Glossary()
+
+
+def _tokens(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.replace("'", "").replace("\u2019", "")
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
+    return _TOKEN.findall(text)
+
+
+def _numbers(tokens: list[str]) -> list[str]:
+    """Turn number words into digits: 'twenty five' -> '25', 'four' -> '4'."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t in _NUMBER_WORDS or t in _TENS:
+            total, current = 0, 0
+            while i < len(tokens) and (
+                tokens[i] in _NUMBER_WORDS or tokens[i] in _TENS or tokens[i] in _SCALES or tokens[i] == "and"
+            ):
+                w = tokens[i]
+                if w == "and":
+                    if i + 1 < len(tokens) and (tokens[i + 1] in _NUMBER_WORDS or tokens[i + 1] in _TENS):
+                        i += 1
+                        continue
+                    break
+                if w in _NUMBER_WORDS:
+                    current += _NUMBER_WORDS[w]
+                elif w in _TENS:
+                    current += _TENS[w]
+                elif w == "hundred":
+                    current = max(current, 1) * 100
+                else:
+                    total += max(current, 1) * _SCALES[w]
+                    current = 0
+                i += 1
+            out.append(str(total + current))
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _typo_ok(a: str, b: str) -> bool:
+    """A small typo in a long word: same first letter, letters only, distance scaled to length."""
+    if a == b:
+        return True
+    if not (a.isalpha() and b.isalpha()) or a[0] != b[0]:
+        return False
+    n = min(len(a), len(b))
+    if n < 6:
+        return False
+    allowed = 1 if n < 9 else 2
+    return Levenshtein.distance(a, b, score_cutoff=allowed) <= allowed
+
+
+def _fold_glossary(tokens: list[str], glossary: Glossary) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for phrase, group in glossary.phrases:
+            n = len(phrase)
+            window = tokens[i : i + n]
+            if len(window) == n and all(_typo_ok(w, p) for w, p in zip(window, phrase, strict=True)):
+                out.append(group)
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def canonical(text: str, glossary: Glossary = EMPTY_GLOSSARY) -> list[str]:
+    """Canonical tokens of a text (exposed for tests and for matching topic names)."""
+    toks = [t for t in _numbers(_tokens(text)) if t not in {"amazon", "aws"}]
+    return _fold_glossary(toks, glossary)
+
+
+def _unit(t: str) -> str:
+    return _UNITS_SAME.get(t, t.rstrip("s") if len(t) > 3 else t)
+
+
+@dataclass(frozen=True)
+class _Match:
+    ok: bool
+    typo: bool = False
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+
+
+def _match(attempt: list[str], accepted: list[str]) -> _Match:
+    remaining = list(attempt)
+    missing: list[str] = []
+    typo = False
+    for a in accepted:
+        if a in remaining:
+            remaining.remove(a)
+            continue
+        near = next((t for t in remaining if _typo_ok(t, a)), None)
+        if near is not None:
+            remaining.remove(near)
+            typo = True
+        elif a not in OPTIONAL and a not in UNITS and a not in ARTICLES:
+            missing.append(a)
+    expected_units = {_unit(a) for a in accepted if a in UNITS}
+    if not any(a not in OPTIONAL and a not in ARTICLES and a not in UNITS for a in accepted):
+        # An answer made only of generic words ("SageMaker") must be given as such.
+        missing = [a for a in accepted if a not in attempt]
+    extra = []
+    for t in remaining:
+        if t in FILLER or t in OPTIONAL:
+            continue
+        if t in UNITS and (not expected_units or _unit(t) in expected_units):
+            continue
+        extra.append(t)
+    return _Match(ok=not missing and not extra, typo=typo, missing=tuple(missing), extra=tuple(extra))
+
+
+def _segments(tokens: list[str]) -> list[list[str]]:
+    segs: list[list[str]] = [[]]
+    for t in tokens:
+        if t in HEDGES:
+            segs.append([])
+        else:
+            segs[-1].append(t)
+    return [s for s in segs if any(t not in FILLER for t in s)]
+
+
+def grade_text(attempt: str, accepted: Sequence[str], glossary: Glossary = EMPTY_GLOSSARY) -> Verdict:
+    """Judge a typed answer against the canonical answer (first) and its accepted variants."""
+    if not accepted:
+        raise ValueError("a fill question needs at least one accepted answer")
+    expected = accepted[0]
+    if len(attempt) > MAX_ATTEMPT_CHARS:
+        return Verdict(False, "too_long", expected)
+    raw = [t for t in _numbers(_tokens(attempt)) if t not in {"amazon", "aws"}]
+    if not [t for t in raw if t not in FILLER]:
+        return Verdict(False, "empty", expected)
+    tokens = _fold_glossary(raw, glossary)
+    targets = [(i, canonical(a, glossary)) for i, a in enumerate(accepted)]
+    targets = [(i, t) for i, t in targets if t]
+
+    def best(toks: list[str]) -> tuple[int, _Match] | None:
+        for i, target in targets:
+            m = _match(toks, target)
+            if m.ok:
+                return i, m
+        return None
+
+    whole = best(tokens)
+    if whole is None:
+        # "sharded by s3 key" for ShardedByS3Key: the same letters, spaced differently.
+        squashed = "".join(t for t in raw if t not in FILLER)
+        whole = next(((i, _Match(ok=True)) for i, a in enumerate(accepted) if squashed == "".join(_tokens(a))), None)
+    if whole is not None:
+        i, m = whole
+        return Verdict(True, "typo" if m.typo else ("exact" if i == 0 else "variant"), expected)
+
+    segments = _segments(tokens)
+    if len(segments) >= 2:
+        results = [best(s) is not None for s in segments]
+        if all(results):
+            return Verdict(True, "variant", expected)
+        if any(results):
+            return Verdict(False, "hedged", expected, close=True, hint="give one answer, not a choice between two")
+    elif len(segments) == 1 and segments[0] != tokens:
+        only = best(segments[0])
+        if only is not None:
+            return Verdict(True, "variant", expected)
+
+    return _near_miss(tokens, targets, expected, glossary)
+
+
+def _near_miss(tokens: list[str], targets: list[tuple[int, list[str]]], expected: str, glossary: Glossary) -> Verdict:
+    """A wrong answer; 'close' when it differs from an accepted answer in a word or two."""
+    best_share, best_match = 0.0, None
+    for _, target in targets:
+        m = _match(tokens, target)
+        meaningful = [a for a in target if a not in OPTIONAL and a not in ARTICLES and a not in UNITS]
+        if not meaningful:
+            continue
+        share = 1 - len(m.missing) / len(meaningful)
+        if share > best_share:
+            best_share, best_match = share, m
+        if len(m.missing) == 1 and len(m.extra) == 1 and _comparable(m.extra[0], m.missing[0]):
+            share = max(share, 0.5)
+        if share > best_share:
+            best_share, best_match = share, m
+    if best_match is not None and best_share >= 0.5 and len(best_match.extra) <= 2:
+        hint = None
+        wrote, lacks = glossary.display(best_match.extra), glossary.display(best_match.missing)
+        if best_match.missing and best_match.extra:
+            hint = f"you wrote “{wrote}” where the answer has “{lacks}”"
+        elif best_match.missing:
+            hint = f"it is missing “{lacks}”"
+        elif best_match.extra:
+            hint = f"“{wrote}” makes it a different answer"
+        return Verdict(False, "wrong", expected, close=True, hint=hint)
+    return Verdict(False, "wrong", expected)
+
+
+def _comparable(wrote: str, wanted: str) -> bool:
+    """Two single words a learner could confuse: numbers, named terms, or words that look alike."""
+    if _is_number(wrote) and _is_number(wanted):
+        return True
+    # Two real words or terms ("file" for "pipe"), not keyboard mash ("asdfjkl", "qqqq").
+    return all(t.startswith("#g") or (len(t) >= 2 and not re.search(r"[^aeiouy\d]{5,}|(.)\1\1", t)) for t in (wrote, wanted))
+
+
+def _is_number(t: str) -> bool:
+    return bool(re.fullmatch(r"\d+(?:\.\d+)?", t))
+
+
+def grade_choice(selected: Iterable[int], correct: Iterable[int]) -> bool:
+    """A multiple-choice answer is right when exactly the correct options are selected."""
+    return set(selected) == set(correct)

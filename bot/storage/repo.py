@@ -1,0 +1,229 @@
+"""Queries. Every value is bound with `?`; every multi-step write runs in one transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.storage.db import Database
+
+
+def iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def from_iso(s: str) -> datetime:
+    return datetime.fromisoformat(s)
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    chat_id: int | None
+    first_name: str | None
+    tz: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Ask:
+    id: int
+    user_id: int
+    chat_id: int
+    question_id: str
+    kind: str
+    option_order: tuple[int, ...]
+    selected: tuple[int, ...]
+    message_id: int | None
+    asked_at: datetime
+    status: str
+    correct: bool | None
+    response: str | None
+
+
+@dataclass(frozen=True)
+class DomainCount:
+    domain: str
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    question_id: str
+    answered: int
+    last_correct: bool | None
+    last_asked_at: datetime
+
+
+def _ask(row) -> Ask:
+    return Ask(
+        id=row["id"],
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        question_id=row["question_id"],
+        kind=row["kind"],
+        option_order=tuple(json.loads(row["option_order"])) if row["option_order"] else (),
+        selected=tuple(json.loads(row["selected"])),
+        message_id=row["message_id"],
+        asked_at=from_iso(row["asked_at"]),
+        status=row["status"],
+        correct=None if row["correct"] is None else bool(row["correct"]),
+        response=row["response"],
+    )
+
+
+class Repo:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- users -------------------------------------------------------------
+
+    async def upsert_user(self, user_id: int, first_name: str | None, chat_id: int | None, tz: str, now: datetime) -> tuple[User, bool]:
+        """Create the user on first sight; keep name and private chat current. Returns (user, created)."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "INSERT INTO users (id, chat_id, first_name, tz, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO NOTHING",
+                (user_id, chat_id, first_name, tz, iso(now)),
+            )
+            created = cur.rowcount == 1
+            if not created:
+                await conn.execute(
+                    "UPDATE users SET first_name = COALESCE(?, first_name), chat_id = COALESCE(?, chat_id), "
+                    "blocked_at = NULL WHERE id = ?",
+                    (first_name, chat_id, user_id),
+                )
+            async with conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as c:
+                row = await c.fetchone()
+        return User(row["id"], row["chat_id"], row["first_name"], row["tz"], from_iso(row["created_at"])), created
+
+    # --- asks and answers --------------------------------------------------
+
+    async def create_ask(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        question_id: str,
+        kind: str,
+        domain: str,
+        topic: str,
+        option_order: list[int] | None,
+        origin: str,
+        now: datetime,
+    ) -> int:
+        """Record a question put to the user. An open fill-in ask is closed: the next text answers the new one."""
+        async with self.db.tx() as conn:
+            await conn.execute(
+                "UPDATE asks SET status = 'expired' WHERE user_id = ? AND status = 'open' AND kind = 'fill'",
+                (user_id,),
+            )
+            cur = await conn.execute(
+                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    user_id,
+                    chat_id,
+                    question_id,
+                    kind,
+                    domain,
+                    topic,
+                    origin,
+                    json.dumps(option_order) if option_order is not None else None,
+                    iso(now),
+                ),
+            )
+            return int(cur.lastrowid)
+
+    async def set_ask_message(self, ask_id: int, message_id: int) -> None:
+        async with self.db.tx() as conn:
+            await conn.execute("UPDATE asks SET message_id = ? WHERE id = ?", (message_id, ask_id))
+
+    async def get_ask(self, ask_id: int) -> Ask | None:
+        async with self.db.read() as conn, conn.execute("SELECT * FROM asks WHERE id = ?", (ask_id,)) as cur:
+            row = await cur.fetchone()
+        return _ask(row) if row else None
+
+    async def latest_ask_id(self, user_id: int) -> int | None:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT MAX(id) FROM asks WHERE user_id = ?", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0]
+
+    async def open_fill_ask(self, user_id: int) -> Ask | None:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT * FROM asks WHERE user_id = ? AND status = 'open' AND kind = 'fill' ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _ask(row) if row else None
+
+    async def set_selected(self, ask_id: int, user_id: int, selected: list[int]) -> bool:
+        """Store the ticked options of an open choose-N ask; False if it is not open (or not theirs)."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE asks SET selected = ? WHERE id = ? AND user_id = ? AND status = 'open'",
+                (json.dumps(sorted(selected)), ask_id, user_id),
+            )
+            return cur.rowcount == 1
+
+    async def record_answer(
+        self, *, ask_id: int, user_id: int, correct: bool, response: str, update_id: int | None, now: datetime
+    ) -> bool:
+        """The first answer wins: True if this one was recorded, False if the ask was already closed."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE asks SET status = 'answered', answered_at = ?, correct = ?, response = ?, answer_update = ? "
+                "WHERE id = ? AND user_id = ? AND status = 'open'",
+                (iso(now), int(correct), response, update_id, ask_id, user_id),
+            )
+            return cur.rowcount == 1
+
+    # --- stats and history -------------------------------------------------
+
+    async def domain_counts(self, user_id: int) -> list[DomainCount]:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT domain, COUNT(*) AS answered, SUM(correct) AS correct FROM asks "
+            "WHERE user_id = ? AND status = 'answered' GROUP BY domain",
+            (user_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [DomainCount(r["domain"], r["answered"], r["correct"] or 0) for r in rows]
+
+    async def history(self, user_id: int) -> list[HistoryRow]:
+        """Per question: answers given, whether the latest was right, when it was last asked."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT question_id, SUM(status = 'answered') AS answered, MAX(asked_at) AS last_asked, "
+            " (SELECT correct FROM asks a2 WHERE a2.user_id = a.user_id AND a2.question_id = a.question_id "
+            "  AND a2.status = 'answered' ORDER BY a2.id DESC LIMIT 1) AS last_correct "
+            "FROM asks a WHERE user_id = ? GROUP BY question_id",
+            (user_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            HistoryRow(
+                r["question_id"],
+                r["answered"] or 0,
+                None if r["last_correct"] is None else bool(r["last_correct"]),
+                from_iso(r["last_asked"]),
+            )
+            for r in rows
+        ]
+
+    # --- updates -----------------------------------------------------------
+
+    async def seen_update(self, update_id: int) -> bool:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def mark_update(self, update_id: int, now: datetime) -> None:
+        async with self.db.tx() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, iso(now)),
+            )

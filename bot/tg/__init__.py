@@ -1,0 +1,1 @@
+"""The Telegram surface: thin handlers, rendering, and the Application wiring."""

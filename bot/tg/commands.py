@@ -1,0 +1,60 @@
+"""The one registry of commands: it registers the handlers, fills /help and sets Telegram's command menu."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import BotCommand, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+from bot.tg import handlers, render
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    description: str
+    callback: Callable[..., Awaitable[None]]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", "welcome and how to begin", handlers.start),
+    Command("quiz", "one question now", handlers.quiz),
+    Command("stats", "your answers and accuracy per exam domain", handlers.stats),
+    Command("help", "this list", handlers.help_command),
+)
+
+
+def menu() -> list[tuple[str, str]]:
+    return [(c.name, c.description) for c in COMMANDS]
+
+
+def bot_commands() -> list[BotCommand]:
+    return [BotCommand(c.name, c.description) for c in COMMANDS]
+
+
+def register(app: Application) -> None:
+    """Every handler, in one place. Group -1 drops redelivered updates; group 1 marks updates as done."""
+    private = filters.ChatType.PRIVATE
+    new_message = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
+
+    app.bot_data["menu"] = menu()
+    app.add_handler(TypeHandler(Update, handlers.drop_duplicate), group=-1)
+
+    for c in COMMANDS:
+        app.add_handler(CommandHandler(c.name, c.callback, filters=private & new_message))
+    app.add_handler(CallbackQueryHandler(handlers.on_answer, pattern=render.CB_PATTERN_ANSWER))
+    app.add_handler(CallbackQueryHandler(handlers.on_toggle, pattern=render.CB_PATTERN_TOGGLE))
+    app.add_handler(CallbackQueryHandler(handlers.on_submit, pattern=render.CB_PATTERN_SUBMIT))
+    app.add_handler(CallbackQueryHandler(handlers.on_next, pattern=render.CB_PATTERN_NEXT))
+    app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
+    app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
+    app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))
+    app.add_handler(
+        MessageHandler(private & new_message & ~filters.StatusUpdate.ALL & ~filters.TEXT, handlers.on_unsupported)
+    )
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message & filters.COMMAND, handlers.on_group_command))
+
+    app.add_handler(TypeHandler(Update, handlers.mark_done), group=1)
+    app.add_error_handler(handlers.on_error)

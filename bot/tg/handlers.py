@@ -1,0 +1,217 @@
+"""Handlers: read the update, call the service, render, reply. No SQL, no grading here."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.service import AnswerResult, Outcome, QuizService
+from bot.tg import render
+
+log = logging.getLogger(__name__)
+
+HTML = ParseMode.HTML
+
+
+def quiz_service(context: ContextTypes.DEFAULT_TYPE) -> QuizService:
+    return context.application.bot_data["quiz"]
+
+
+async def _meet(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    return await quiz_service(context).meet(user.id, user.first_name, chat.id)
+
+
+# --- commands ---------------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet the user and explain how to begin (safe to send again)."""
+    user, created = await _meet(update, context)
+    await update.effective_message.reply_html(render.welcome(user.first_name, not created, user.tz))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List every command with one line each."""
+    await update.effective_message.reply_html(render.help_text(context.application.bot_data["menu"]))
+
+
+async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ask the user one question now."""
+    user, _ = await _meet(update, context)
+    await _send_question(context, user.id, update.effective_chat.id)
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show answers, accuracy overall and per exam domain."""
+    user, _ = await _meet(update, context)
+    await update.effective_message.reply_html(render.stats_text(await quiz_service(context).stats(user.id)))
+
+
+async def _send_question(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> None:
+    svc = quiz_service(context)
+    asked = await svc.ask_next(user_id, chat_id)
+    if asked is None:
+        await context.bot.send_message(chat_id, render.empty_bank())
+        return
+    message = await context.bot.send_message(
+        chat_id, render.question_text(asked), parse_mode=HTML, reply_markup=render.question_keyboard(asked)
+    )
+    await svc.attach_message(asked.ask_id, message.message_id)
+
+
+# --- buttons ----------------------------------------------------------------
+
+
+async def _refuse(query: CallbackQuery, result_outcome: Outcome) -> None:
+    text = {
+        Outcome.already: render.already_answered(),
+        Outcome.expired: render.stale_button(),
+        Outcome.forged: render.forged_button(),
+    }[result_outcome]
+    await query.answer(text)
+
+
+async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on an option of a single-answer question."""
+    query = update.callback_query
+    ask_id, position = int(context.match.group(1)), int(context.match.group(2))
+    result = await quiz_service(context).answer_choice(ask_id, query.from_user.id, position, update.update_id)
+    await _show_choice_result(query, context, ask_id, result)
+
+
+async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tick or untick on a choose-N question."""
+    query = update.callback_query
+    ask_id, position = int(context.match.group(1)), int(context.match.group(2))
+    toggled = await quiz_service(context).toggle(ask_id, query.from_user.id, position)
+    if toggled.outcome is not Outcome.recorded or toggled.asked is None:
+        await _refuse(query, toggled.outcome)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(render.question_keyboard(toggled.asked, toggled.selected))
+    except BadRequest as exc:  # "message is not modified" after a duplicate tap: nothing to change
+        log.debug("toggle edit skipped: %s", exc)
+
+
+async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Submit the ticked options of a choose-N question."""
+    query = update.callback_query
+    ask_id = int(context.match.group(1))
+    result = await quiz_service(context).answer_choice(ask_id, query.from_user.id, None, update.update_id)
+    await _show_choice_result(query, context, ask_id, result)
+
+
+async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, ask_id: int, result: AnswerResult) -> None:
+    if result.outcome is not Outcome.recorded:
+        await _refuse(query, result.outcome)
+        return
+    svc = quiz_service(context)
+    assert result.ask is not None and result.question is not None
+    asked = svc.asked_view(result.ask.id, result.question, result.ask.option_order)
+    await query.answer("✅ Right!" if result.correct else "❌ Not quite")
+    text = render.choice_result_text(asked, result)
+    try:
+        await query.edit_message_text(text, parse_mode=HTML, reply_markup=render.next_keyboard(ask_id))
+    except BadRequest as exc:
+        # The question message is gone or too old to edit: the answer is saved, so say it in a new message.
+        log.info("could not edit question message (%s); sending the result instead", exc)
+        await context.bot.send_message(result.ask.chat_id, text, parse_mode=HTML, reply_markup=render.next_keyboard(ask_id))
+
+
+async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """'Next question' under an answered question."""
+    query = update.callback_query
+    ask_id = int(context.match.group(1))
+    svc = quiz_service(context)
+    if not await svc.is_latest(query.from_user.id, ask_id):
+        await query.answer("You already have a newer question above 👇")
+        return
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        log.debug("could not remove the next button: %s", exc)
+    user, _ = await _meet(update, context)
+    await _send_question(context, user.id, query.message.chat.id if query.message else user.id)
+
+
+async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Button data we never sent (forged, or from an older version of the bot)."""
+    await update.callback_query.answer(render.stale_button())
+
+
+# --- messages ---------------------------------------------------------------
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A typed message: the answer to an open fill-in question, or a nudge toward /quiz."""
+    message = update.effective_message
+    user, _ = await _meet(update, context)
+    result = await quiz_service(context).answer_text(user.id, message.text or "", update.update_id)
+    if result is None:
+        await message.reply_text(render.no_open_question())
+        return
+    if result.outcome is Outcome.forged and result.verdict is not None:
+        await message.reply_text(render.not_an_attempt(result.verdict.reason))
+        return
+    if result.outcome is not Outcome.recorded:
+        await message.reply_text(render.already_answered())
+        return
+    await message.reply_html(render.fill_result_text(result), reply_markup=render.next_keyboard(result.ask.id))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command we do not have."""
+    text = (update.effective_message.text or "/").split()[0]
+    await update.effective_message.reply_html(render.unknown_command(text))
+
+
+async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes and anything else that is not text."""
+    await update.effective_message.reply_text(render.unsupported_message())
+
+
+async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Commands sent in a group: for now the bot studies in private chats."""
+    await update.effective_message.reply_text(render.private_only())
+
+
+# --- plumbing -----------------------------------------------------------------
+
+
+async def drop_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Skip an update Telegram delivers again after we handled it."""
+    if await quiz_service(context).seen_update(update.update_id):
+        log.info("update %s seen before; skipped", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def mark_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remember that this update was handled."""
+    await quiz_service(context).mark_update(update.update_id)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure (without user data) and tell the user something friendly, never a traceback."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, Forbidden):
+        log.info("update %s: Telegram refused to deliver (%s)", update_id, error.message)
+        return
+    log.error("update %s failed", update_id, exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(render.internal_error())
+        else:
+            await context.bot.send_message(update.effective_chat.id, render.internal_error())
+    except TelegramError as exc:
+        log.warning("could not report the failure to the user: %s", exc)

@@ -1,0 +1,99 @@
+"""Shared fixtures: the Bot API stand-in, a running bot wired to it, and helpers to read what it sent."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_ROOT, Settings
+from bot.content import Bank, Question, load_bank
+from bot.content.models import LETTERS
+from bot.tg.app import run
+from tests.standin import Call, StandIn
+
+TOKEN = "123456789:TEST-token-for-the-stand-in-aaaaaaaaaaaa"
+
+
+@pytest.fixture(scope="session")
+def bank() -> Bank:
+    return load_bank(REPO_ROOT / "content")
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[StandIn]:
+    server = StandIn(TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def settings_for(standin: StandIn, db: Path, **extra) -> Settings:
+    return Settings(
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url, MLSQUIZ_DB=db, MLSQUIZ_LOG_LEVEL="DEBUG", **extra
+    )
+
+
+class RunningBot:
+    """The real Application, polling the stand-in, in this event loop."""
+
+    def __init__(self, settings: Settings, bank: Bank):
+        self.settings, self.bank = settings, bank
+        self.stop_event = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+    async def start(self, standin: StandIn) -> None:
+        mark = len(standin.calls)
+        self.stop_event = asyncio.Event()
+        self.task = asyncio.create_task(run(self.settings, self.bank, self.stop_event, poll_timeout=1, handle_signals=False))
+        await standin.wait_for(lambda c: c.method == "setMyCommands", after=mark)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        if self.task is not None:
+            await asyncio.wait_for(self.task, 20)
+            self.task = None
+
+
+@pytest.fixture
+async def bot(standin: StandIn, bank: Bank, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    running = RunningBot(settings_for(standin, tmp_path / "bot.sqlite3"), bank)
+    await running.start(standin)
+    yield running
+    await running.stop()
+
+
+def question_in(bank: Bank, text: str) -> Question:
+    """The bank question whose prompt the bot's message shows (HTML-unescaped)."""
+    import html
+
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    matches = [q for q in bank.questions if q.prompt in plain]
+    assert matches, f"no bank question matches message {plain[:120]!r}"
+    return max(matches, key=lambda q: len(q.prompt))
+
+
+def shown_options(text: str) -> list[str]:
+    """The options as the message lists them, in shown order ('A. ...')."""
+    import html
+
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    return [m.group(2) for m in re.finditer(r"^(?:[✅❌] )?([A-F])\. (.*)$", plain, re.M)]
+
+
+def correct_positions(bank: Bank, call: Call) -> list[int]:
+    q = question_in(bank, call.text)
+    right = {q.options[i] for i in q.correct_indices}
+    return [pos for pos, opt in enumerate(shown_options(call.text)) if opt in right]
+
+
+def wrong_position(bank: Bank, call: Call) -> int:
+    right = set(correct_positions(bank, call))
+    return next(p for p in range(len(shown_options(call.text))) if p not in right)
+
+
+def letters(positions: list[int]) -> str:
+    return "".join(LETTERS[p] for p in positions)

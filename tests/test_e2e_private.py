@@ -1,0 +1,208 @@
+"""End to end in a private chat: Telegram updates in through getUpdates, Bot API calls out, real SQLite."""
+
+from __future__ import annotations
+
+import re
+
+from bot.content import QuestionType
+from bot.tg.commands import COMMANDS
+from tests.conftest import correct_positions, question_in, wrong_position
+from tests.standin import Call, StandIn
+
+USER = 4242
+
+
+def is_question(call: Call) -> bool:
+    return call.method == "sendMessage" and bool(call.markup or "Type your answer" in call.text)
+
+
+async def ask_until(standin: StandIn, bank, kind: QuestionType, user: int = USER, tries: int = 60) -> Call:
+    """Send /quiz until the bot asks a question of the wanted type; skipped ones stay unanswered."""
+    for _ in range(tries):
+        mark = len(standin.calls)
+        await standin.send_text(user, "/quiz")
+        call = await standin.wait_for(lambda c: is_question(c) and c.chat_id == user, after=mark)
+        if question_in(bank, call.text).type is kind:
+            return call
+    raise AssertionError(f"no {kind} question in {tries} tries")
+
+
+async def test_start_is_friendly_and_safe_twice(bot, standin: StandIn):
+    await standin.send_text(USER, "/start")
+    first = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER)
+    assert "AWS Certified Machine Learning" in first.text and "/quiz" in first.text
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/start")
+    again = await standin.wait_for(lambda c: c.method == "sendMessage", after=mark)
+    assert "Welcome back" in again.text
+
+
+async def test_help_lists_every_command_and_menu_matches(bot, standin: StandIn):
+    menu = next(c for c in standin.calls if c.method == "setMyCommands")
+    assert [c["command"] for c in menu.params["commands"]] == [c.name for c in COMMANDS]
+    await standin.send_text(USER, "/help")
+    reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER)
+    for c in COMMANDS:
+        assert f"/{c.name} — {c.description}" in reply.text
+
+
+async def test_single_choice_answer_explained_and_counted(bot, standin: StandIn, bank):
+    question = await ask_until(standin, bank, QuestionType.single)
+    q = question_in(bank, question.text)
+    assert len(question.buttons()) == 4
+    assert all(len(b["callback_data"].encode()) <= 64 for b in question.buttons())
+    right = correct_positions(bank, question)
+    assert len(right) == 1
+    mark = len(standin.calls)
+    await standin.tap(USER, question, question.buttons()[right[0]]["callback_data"])
+    edited = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    assert "Right!" in edited.plain and q.explanation in edited.plain
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    assert "Right" in toast.params.get("text", "")
+
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/stats")
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "Answered: 1" in stats.plain and "(100%)" in stats.plain
+    assert f"{bank.domain_of(q).name}" in stats.plain
+
+
+async def test_double_tap_counts_once(bot, standin: StandIn, bank):
+    question = await ask_until(standin, bank, QuestionType.single)
+    wrong = wrong_position(bank, question)
+    right = correct_positions(bank, question)[0]
+    mark = len(standin.calls)
+    await standin.tap(USER, question, question.buttons()[wrong]["callback_data"])
+    await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    mark = len(standin.calls)
+    await standin.tap(USER, question, question.buttons()[right]["callback_data"])
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    assert "already answered" in toast.params["text"]
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/stats")
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "Answered: 1" in stats.plain and "correct: 0" in stats.plain
+
+
+async def test_choose_n_toggle_and_submit(bot, standin: StandIn, bank):
+    question = await ask_until(standin, bank, QuestionType.multi)
+    q = question_in(bank, question.text)
+    right = correct_positions(bank, question)
+    assert len(right) == q.choose >= 2
+    toggles = [b for b in question.buttons() if b["callback_data"].startswith("t:")]
+    submit = next(b for b in question.buttons() if b["callback_data"].startswith("s:"))
+    for pos in right:
+        mark = len(standin.calls)
+        await standin.tap(USER, question, toggles[pos]["callback_data"])
+        edit = await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup", after=mark)
+    assert f"Submit ({q.choose}/{q.choose})" in str(edit.markup)
+    mark = len(standin.calls)
+    await standin.tap(USER, question, submit["callback_data"])
+    result = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    assert "Right!" in result.text
+
+
+async def test_fill_in_answer_by_next_message(bot, standin: StandIn, bank):
+    question = await ask_until(standin, bank, QuestionType.fill)
+    q = question_in(bank, question.text)
+    mark = len(standin.calls)
+    await standin.send_text(USER, f"I think it's {q.answer.upper()}")
+    reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "Right!" in reply.text, reply.text
+    # The question is closed now: more text is not an answer.
+    mark = len(standin.calls)
+    await standin.send_text(USER, q.answer)
+    nudge = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "/quiz" in nudge.text
+
+
+async def test_next_button_asks_once_even_on_double_tap(bot, standin: StandIn, bank):
+    question = await ask_until(standin, bank, QuestionType.single)
+    mark = len(standin.calls)
+    await standin.tap(USER, question, question.buttons()[0]["callback_data"])
+    result = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    next_button = result.buttons()[0]["callback_data"]
+    assert re.fullmatch(r"n:\d+", next_button)
+    mark = len(standin.calls)
+    await standin.tap(USER, result, next_button)
+    await standin.wait_for(lambda c: is_question(c), after=mark)
+    mark2 = len(standin.calls)
+    await standin.tap(USER, result, next_button)
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark2)
+    assert "newer question" in toast.params["text"]
+    assert sum(1 for c in standin.calls[mark:] if is_question(c)) == 1
+
+
+async def test_forged_and_foreign_buttons_are_refused(bot, standin: StandIn, bank):
+    question = await ask_until(standin, bank, QuestionType.single)
+    data = question.buttons()[0]["callback_data"]
+    ask_id = data.split(":")[1]
+    cases = [
+        (5151, data, "does not belong"),  # another user's question
+        (USER, f"a:{ask_id}:9", "does not belong"),  # an option that does not exist
+        (USER, "a:999999:0", "does not belong"),  # an ask that does not exist
+        (USER, "x" * 200, "closed"),  # junk, oversized
+        (USER, "s:" + ask_id, "does not belong"),  # submit on a single-answer question
+    ]
+    for user, payload, expected in cases:
+        mark = len(standin.calls)
+        await standin.tap(user, question, payload)
+        toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+        assert expected in toast.params["text"], (payload, toast.params)
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/stats")
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "not answered any questions" in stats.plain
+
+
+async def test_duplicate_update_has_one_effect(bot, standin: StandIn, bank):
+    question = await ask_until(standin, bank, QuestionType.single)
+    mark = len(standin.calls)
+    update = await standin.tap(USER, question, question.buttons()[0]["callback_data"])
+    await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    for _ in range(3):
+        await standin.redeliver(update)
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/stats")
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "Answered: 1" in stats.plain
+    assert not [c for c in standin.calls[mark:] if c.method == "answerCallbackQuery"]
+
+
+async def test_odd_input_gets_a_friendly_reply(bot, standin: StandIn):
+    cases = [
+        (standin.message_update(USER, "/frobnicate now"), "don't know /frobnicate"),
+        (standin.message_update(USER, sticker={"file_id": "s", "file_unique_id": "s", "type": "regular",
+                                                "width": 1, "height": 1, "is_animated": False, "is_video": False}),
+         "only read text"),
+        (standin.message_update(USER, photo=[{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]),
+         "only read text"),
+        (standin.message_update(USER, voice={"file_id": "v", "file_unique_id": "v", "duration": 1}), "only read text"),
+        (standin.message_update(USER, "x" * 5000), "/quiz"),
+        (standin.message_update(USER, "مرحبا 👋🏽"), "/quiz"),
+    ]
+    for update, expected in cases:
+        mark = len(standin.calls)
+        await standin.push(update)
+        reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+        assert expected in reply.text, (update, reply.text)
+        assert "Traceback" not in reply.text
+
+
+async def test_long_text_while_fill_open_is_not_graded(bot, standin: StandIn, bank):
+    await ask_until(standin, bank, QuestionType.fill)
+    mark = len(standin.calls)
+    await standin.send_text(USER, "word " * 1000)
+    reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "short answer" in reply.text
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/stats")
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "not answered any questions" in stats.plain
+
+
+async def test_group_commands_point_to_private_chat(bot, standin: StandIn):
+    group = {"id": -100123, "type": "supergroup", "title": "Study group"}
+    await standin.push(standin.message_update(USER, "/quiz", chat=group))
+    reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == -100123)
+    assert "private" in reply.text
