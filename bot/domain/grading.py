@@ -95,7 +95,7 @@ EMPTY_GLOSSARY = Glossary()
 
 def _tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.replace("'", "").replace("\u2019", "")
+    text = text.replace("'", "").replace("\u2019", "").replace("/", " or ")  # "pipe/file" hedges like "pipe or file"
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
     return _TOKEN.findall(text)
 
@@ -202,8 +202,8 @@ def _match(attempt: list[str], accepted: list[str]) -> _Match:
         missing = [a for a in accepted if a not in attempt]
     extra = []
     for t in remaining:
-        if t in FILLER or t in OPTIONAL:
-            continue
+        if t in FILLER or t in OPTIONAL or (t in accepted and t not in missing):
+            continue  # filler, generic words, or the same name given twice ("RCF (Random Cut Forest)")
         if t in UNITS and (not expected_units or _unit(t) in expected_units):
             continue
         extra.append(t)
@@ -297,8 +297,11 @@ def _comparable(wrote: str, wanted: str) -> bool:
     """Two single words a learner could confuse: numbers, named terms, or words that look alike."""
     if _is_number(wrote) and _is_number(wanted):
         return True
-    # Two real words or terms ("file" for "pipe"), not keyboard mash ("asdfjkl", "qqqq").
-    return all(t.startswith("#g") or (len(t) >= 2 and not re.search(r"[^aeiouy\d]{5,}|(.)\1\1", t)) for t in (wrote, wanted))
+    terms = [t.startswith("#g") for t in (wrote, wanted)]
+    if all(terms):  # two named terms: "Streams" for "Firehose", "precision" for "recall"
+        return True
+    # Two plain words ("file" for "pipe"), not keyboard mash ("asdfjkl", "qqqq").
+    return not any(terms) and all(len(t) >= 2 and not re.search(r"[^aeiouy\d]{5,}|(.)\1\1", t) for t in (wrote, wanted))
 
 
 def _is_number(t: str) -> bool:
