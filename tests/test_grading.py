@@ -1,0 +1,164 @@
+"""Typed answers judged like a fair examiner: each rule pinned with literal examples from the bank's subjects."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.content import QuestionType, load_bank
+from bot.domain.grading import Glossary, grade_choice, grade_text
+
+BANK = load_bank(REPO_ROOT / "content")
+GLOSSARY = Glossary.from_groups(BANK.synonyms)
+
+
+def ok(attempt: str, *accepted: str) -> bool:
+    return bool(grade_text(attempt, accepted, GLOSSARY))
+
+
+# --- accepts --------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "attempt, accepted",
+    [
+        ("pipe mode", "Pipe mode"),  # case
+        ("PIPE   MODE", "Pipe mode"),  # whitespace
+        ("Pipe mode.", "Pipe mode"),  # punctuation
+        ("pipe", "Pipe mode"),  # generic word omitted
+        ("Pipe input mode", "Pipe mode"),  # generic word added
+        ("scale pos weight", "scale_pos_weight"),  # underscores as spaces
+        ("ShardedByS3Key", "ShardedByS3Key"),
+        ("sharded by s3 key", "ShardedByS3Key"),  # same letters, other spacing
+        ("personalise", "Amazon Personalize"),  # typo in a long word
+        ("Comprehnd", "Amazon Comprehend"),  # dropped letter in a long word
+        ("random cut forrest", "Random Cut Forest"),  # typo inside a glossary phrase
+        ("four", "4"),  # number as a word
+        ("4 shards", "4"),  # number with its unit
+        ("twenty five", "25"),
+        ("1,000", "1000"),
+        ("RCF", "Random Cut Forest"),  # abbreviation from the glossary
+        ("KCL", "Kinesis Client Library"),
+        ("Kinesis Data Firehose", "Amazon Data Firehose"),  # former service name
+        ("Kinesis Firehose", "Amazon Data Firehose"),
+        ("Amazon Data Firehose", "Kinesis Data Firehose"),  # and the other way round
+        ("Kinesis Data Analytics", "Amazon Managed Service for Apache Flink"),
+        ("sensitivity", "Recall"),  # ML synonym
+        ("TPR", "Recall"),
+        ("comprehend", "Amazon Comprehend"),  # vendor prefix omitted
+        ("I think it's pipe mode", "Pipe mode"),  # filler around the answer
+        ("the answer is probably RCF", "Random Cut Forest"),
+        ("Batch Transform", "SageMaker Batch Transform"),
+        ("L1", "L1 regularization"),
+        ("lasso", "L1 regularization"),
+    ],
+)
+def test_accepts(attempt: str, accepted: str):
+    assert ok(attempt, accepted), attempt
+
+
+def test_listed_variant_counts():
+    verdict = grade_text("median imputation", ["Median", "median imputation"], GLOSSARY)
+    assert verdict and verdict.reason == "variant"
+    verdict = grade_text("File", ["File mode", "file input mode"], GLOSSARY)
+    assert verdict
+
+
+# --- rejects --------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "attempt, accepted",
+    [
+        ("Kinesis Data Streams", "Kinesis Data Firehose"),  # the word that matters
+        ("Kinesis Data Firehose", "Kinesis Data Streams"),
+        ("L1", "L2 regularization"),
+        ("L2", "L1"),
+        ("File mode", "Pipe mode"),
+        ("Fast File mode", "File mode"),  # an extra word that changes the thing
+        ("precision", "Recall"),
+        ("recall", "Precision"),
+        ("3", "4"),
+        ("three shards", "4"),
+        ("8080", "80"),
+        ("80", "8080"),
+        ("0.5", "0.05"),
+        ("4 GB", "4 MB"),  # a different unit
+        ("not pipe mode", "Pipe mode"),
+        ("lamda", "lambda"),  # no typos in short words
+        ("Macie", "Amazon Polly"),
+        ("Transcribe", "Amazon Translate"),
+        ("Textract", "Amazon Transcribe"),
+    ],
+)
+def test_rejects_near_misses(attempt: str, accepted: str):
+    assert not ok(attempt, accepted), attempt
+
+
+@pytest.mark.parametrize(
+    "attempt", ["Pipe mode or File mode", "either pipe or file", "pipe / file", "File mode vs Pipe mode"]
+)
+def test_rejects_hedges(attempt: str):
+    verdict = grade_text(attempt, ["Pipe mode"], GLOSSARY)
+    assert not verdict and verdict.reason == "hedged" and verdict.hint
+
+
+def test_two_names_for_the_same_answer_are_not_a_hedge():
+    assert ok("RCF or Random Cut Forest", "Random Cut Forest")
+
+
+@pytest.mark.parametrize("attempt", ["", "   ", "?!", "...", "🙂", "um"])
+def test_rejects_empty(attempt: str):
+    verdict = grade_text(attempt, ["Pipe mode"], GLOSSARY)
+    assert not verdict and verdict.reason == "empty"
+
+
+@pytest.mark.parametrize("attempt", ["asdfghjkl", "qwerty", "zzzz", "jjjjjj"])
+def test_rejects_keyboard_mash_without_pretending_it_was_close(attempt: str):
+    verdict = grade_text(attempt, ["Random Cut Forest"], GLOSSARY)
+    assert not verdict and not verdict.close
+
+
+def test_too_long_is_not_an_answer():
+    verdict = grade_text("pipe " * 200, ["Pipe mode"], GLOSSARY)
+    assert not verdict and verdict.reason == "too_long"
+
+
+# --- close misses explain themselves ------------------------------------------------
+
+def test_close_miss_says_what_differs():
+    verdict = grade_text("Kinesis Data Streams", ["Kinesis Data Firehose"], GLOSSARY)
+    assert not verdict and verdict.close
+    assert verdict.expected == "Kinesis Data Firehose"
+    assert "Kinesis Data Streams" in verdict.hint and "Firehose" in verdict.hint
+
+    verdict = grade_text("3", ["4"], GLOSSARY)
+    assert verdict.close and "3" in verdict.hint and "4" in verdict.hint
+
+    verdict = grade_text("Fast File mode", ["File mode"], GLOSSARY)
+    assert verdict.close and "fast" in verdict.hint
+
+
+def test_glossary_never_merges_different_things():
+    groups = [set(map(str.casefold, g)) for g in BANK.synonyms]
+    apart = [("kinesis data streams", "amazon data firehose"), ("precision", "recall"), ("l1", "l2"),
+             ("sensitivity", "specificity"), ("kinesis video streams", "kinesis data streams")]
+    for a, b in apart:
+        assert not any(a in g and b in g for g in groups), (a, b)
+    names = [n.casefold() for g in BANK.synonyms for n in g]
+    assert len(names) == len(set(names)), "a name appears in two glossary groups"
+
+
+def test_every_fill_question_accepts_its_own_answers():
+    fills = [q for q in BANK.questions if q.type is QuestionType.fill]
+    assert fills
+    for q in fills:
+        for answer in q.accepted_answers:
+            assert grade_text(answer, q.accepted_answers, GLOSSARY), (q.id, answer)
+            assert grade_text(answer.upper() + "!", q.accepted_answers, GLOSSARY), (q.id, answer)
+
+
+def test_choice_grading_needs_exactly_the_right_set():
+    assert grade_choice([1], [1])
+    assert grade_choice([3, 0], [0, 3])
+    assert not grade_choice([0], [0, 3])
+    assert not grade_choice([0, 1, 3], [0, 3])
+    assert not grade_choice([], [2])

@@ -1,0 +1,155 @@
+"""The bot as a separate process: configuration errors, kill -9 durability, SIGTERM, and logs without secrets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import REPO_ROOT
+from bot.content import QuestionType
+from tests.conftest import TOKEN, correct_positions, question_in
+from tests.standin import StandIn
+
+USER = 31337
+
+
+def bot_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MLSQUIZ_"))}
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=REPO_ROOT,
+                          env=bot_env(**env), timeout=60)
+
+
+@pytest.mark.parametrize("token", [None, "", "   "])
+def test_missing_token_exits_2_with_one_line(token):
+    env = {} if token is None else {"TELEGRAM_BOT_TOKEN": token}
+    out = run_cli(**env)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_setting_exits_2_naming_it():
+    out = run_cli(TELEGRAM_BOT_TOKEN=TOKEN, MLSQUIZ_DEFAULT_TZ="Mars/Olympus")
+    assert out.returncode == 2
+    assert "MLSQUIZ_DEFAULT_TZ" in out.stderr and "Traceback" not in out.stderr
+    assert TOKEN not in out.stderr
+
+
+def test_invalid_content_refuses_to_start(tmp_path: Path):
+    content = tmp_path / "content"
+    (content / "questions").mkdir(parents=True)
+    for name in ("topics.yaml", "sources.yaml"):
+        (content / name).write_text((REPO_ROOT / "content" / name).read_text())
+    (content / "questions" / "x.yaml").write_text("exam: mls-c01\nquestions:\n  - id: broken-one\n    type: single\n")
+    out = run_cli(TELEGRAM_BOT_TOKEN=TOKEN, MLSQUIZ_CONTENT=str(content), MLSQUIZ_DB=str(tmp_path / "db.sqlite3"))
+    assert out.returncode == 1
+    assert "questions/x.yaml [broken-one]" in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_database_from_a_newer_version_refuses_to_start(tmp_path: Path, standin: StandIn):
+    db = tmp_path / "db.sqlite3"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+        conn.execute("INSERT INTO schema_migrations VALUES (9999, 'from_the_future', 'x')")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=REPO_ROOT, stderr=asyncio.subprocess.PIPE,
+        env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url, MLSQUIZ_DB=str(db)),
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    assert b"9999_from_the_future" in err and b"Traceback" not in err
+
+
+class BotProcess:
+    def __init__(self, standin: StandIn, db: Path, log: Path):
+        self.standin, self.db, self.log = standin, db, log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        mark = len(self.standin.calls)
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=self.log.open("ab"),
+            env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=self.standin.url, MLSQUIZ_DB=str(self.db),
+                        MLSQUIZ_LOG_LEVEL="DEBUG"),
+        )
+        await self.standin.wait_for(lambda c: c.method == "setMyCommands", after=mark, timeout=60)
+
+    async def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def terminate(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.proc.wait(), 30)
+
+
+async def stats_text(standin: StandIn) -> str:
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/stats")
+    return (await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)).plain
+
+
+async def test_answer_survives_kill_9_and_logs_hold_no_token(tmp_path: Path, standin: StandIn, bank):
+    log = tmp_path / "bot.log"
+    bot = BotProcess(standin, tmp_path / "db.sqlite3", log)
+    await bot.start()
+    await standin.send_text(USER, "/start")
+    await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER)
+
+    answered = 0
+    while answered < 2:
+        mark = len(standin.calls)
+        await standin.send_text(USER, "/quiz")
+        q_call = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+        if question_in(bank, q_call.text).type is not QuestionType.single:
+            continue
+        mark = len(standin.calls)
+        await standin.tap(USER, q_call, q_call.buttons()[correct_positions(bank, q_call)[0]]["callback_data"])
+        await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+        answered += 1
+    assert "Answered: 2 · correct: 2" in await stats_text(standin)
+
+    await bot.kill9()
+    await bot.start()
+    assert "Answered: 2 · correct: 2" in await stats_text(standin)
+    assert await bot.terminate() == 0
+
+    text = log.read_text()
+    assert TOKEN not in text and TOKEN.split(":")[1] not in text
+    assert "Traceback" not in text
+    assert "[REDACTED]" in text  # the request URLs were logged, with the token taken out
+    assert "database closed" in text  # SIGTERM shut down cleanly
+
+
+def test_redact_filter_covers_messages_args_and_tracebacks():
+    import logging
+
+    from bot.logs import RedactFilter
+
+    f = RedactFilter([TOKEN])
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "url %s", (f"https://h/bot{TOKEN}/getMe",), None)
+    try:
+        raise RuntimeError(f"failed for {TOKEN}")
+    except RuntimeError:
+        record.exc_info = sys.exc_info()
+    f.filter(record)
+    formatted = logging.Formatter().format(record)
+    assert TOKEN not in formatted and formatted.count("[REDACTED]") == 2
+    other = logging.LogRecord("x", logging.INFO, __file__, 1, "bot987654321:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ x", (), None)
+    f.filter(other)
+    assert "AAbbCC" not in other.getMessage()
