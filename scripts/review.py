@@ -54,8 +54,9 @@ def compare(path: Path, answers_path: Path) -> int:
             agree = bool(grade_text(answer, q.accepted_answers, glossary))
             key = q.answer
         else:
-            picked = sorted(LETTERS.index(x.strip().upper()) for x in answer.replace(" ", ",").split(",") if x.strip())
-            agree = picked == list(q.correct_indices)
+            parts = [x.strip().upper() for x in answer.replace(" ", ",").split(",") if x.strip()]
+            valid = all(len(p) == 1 and p in LETTERS for p in parts)
+            agree = valid and sorted(LETTERS.index(p) for p in parts) == list(q.correct_indices)
             key = ",".join(LETTERS[i] for i in q.correct_indices)
         if not agree or flag:
             disagreements += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,18 +38,34 @@ def settings_for(standin: StandIn, db: Path, **extra) -> Settings:
     )
 
 
+class FakeClock:
+    """Time that tests move by hand (always timezone-aware)."""
+
+    def __init__(self, start: datetime):
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
 class RunningBot:
     """The real Application, polling the stand-in, in this event loop."""
 
-    def __init__(self, settings: Settings, bank: Bank):
+    def __init__(self, settings: Settings, bank: Bank, clock=None, push_interval: float = 20.0):
         self.settings, self.bank = settings, bank
+        self.clock, self.push_interval = clock, push_interval
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task | None = None
 
     async def start(self, standin: StandIn) -> None:
         mark = len(standin.calls)
         self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(run(self.settings, self.bank, self.stop_event, poll_timeout=1, handle_signals=False))
+        extra = {"clock": self.clock} if self.clock else {}
+        self.task = asyncio.create_task(run(self.settings, self.bank, self.stop_event, poll_timeout=1,
+                                            handle_signals=False, push_interval=self.push_interval, **extra))
         await standin.wait_for(lambda c: c.method == "setMyCommands", after=mark)
 
     async def stop(self) -> None:
@@ -97,3 +114,24 @@ def wrong_position(bank: Bank, call: Call) -> int:
 
 def letters(positions: list[int]) -> str:
     return "".join(LETTERS[p] for p in positions)
+
+
+async def answer_correctly(standin: StandIn, bank: Bank, user: int, call: Call) -> None:
+    """Answer the question a message shows, correctly, as a user would (tap, tick + submit, or type)."""
+    from bot.content import QuestionType
+
+    q = question_in(bank, call.text)
+    if q.type is QuestionType.fill:
+        await standin.send_text(user, q.answer)
+        return
+    right = correct_positions(bank, call)
+    if q.type is QuestionType.single:
+        await standin.tap(user, call, call.buttons()[right[0]]["callback_data"])
+        return
+    toggles = [b for b in call.buttons() if b["callback_data"].startswith("t:")]
+    for pos in right:
+        mark = len(standin.calls)
+        await standin.tap(user, call, toggles[pos]["callback_data"])
+        await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup", after=mark)
+    submit = next(b for b in call.buttons() if b["callback_data"].startswith("s:"))
+    await standin.tap(user, call, submit["callback_data"])

@@ -79,6 +79,7 @@ class StandIn:
         self._new_call = asyncio.Condition()
         self.confirmed_offset = 0
         self.blocked_chats: set[int] = set()
+        self.refused: list[Call] = []  # calls answered with 403 because the user blocked the bot
         self.fail_next: list[tuple[str, int, dict]] = []  # (method, status, extra) served once each
         self.delay = 0.0
         self.runner: web.AppRunner | None = None
@@ -123,6 +124,7 @@ class StandIn:
                 return web.json_response({"ok": False, "error_code": status, **extra}, status=status)
         chat = params.get("chat_id")
         if chat is not None and int(chat) in self.blocked_chats and method.startswith("send"):
+            self.refused.append(Call(method, params))
             return web.json_response(
                 {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, status=403
             )

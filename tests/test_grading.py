@@ -50,6 +50,12 @@ def ok(attempt: str, *accepted: str) -> bool:
         ("Batch Transform", "SageMaker Batch Transform"),
         ("L1", "L1 regularization"),
         ("lasso", "L1 regularization"),
+        ("about 99.7 percent", "99.7%"),  # hedging words around a number are filler
+        ("approximately 95%", "95%"),
+        ("1/3", "1/3"),  # a fraction is one number, not "1 or 3"
+        ("(2,16)", "(2, 16)"),
+        ("RCF (Random Cut Forest)", "Random Cut Forest"),  # the same answer named twice
+        ("TLS (Transport Layer Security)", "TLS"),
     ],
 )
 def test_accepts(attempt: str, accepted: str):
@@ -87,6 +93,9 @@ def test_listed_variant_counts():
         ("Macie", "Amazon Polly"),
         ("Transcribe", "Amazon Translate"),
         ("Textract", "Amazon Transcribe"),
+        ("3/1", "1/3"),  # an inverted fraction
+        ("1 or 3", "1/3"),
+        ("(16, 2)", "(2, 16)"),  # several numbers are an ordered answer
     ],
 )
 def test_rejects_near_misses(attempt: str, accepted: str):

@@ -15,6 +15,7 @@ from bot.content.models import (
     GlossaryFile,
     Question,
     QuestionFile,
+    SourceNote,
     SourcesFile,
     Topic,
     TopicsFile,
@@ -45,6 +46,7 @@ class Bank:
     domains: tuple[Domain, ...]
     topics: tuple[Topic, ...]
     sources: tuple[str, ...]
+    notes: tuple[SourceNote, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)  # question id -> file it came from
 
@@ -123,6 +125,7 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
             problems.append(Problem("topics.yaml", None, f"topics.{t.id}.domain", f"unknown domain {t.domain!r}"))
     topic_ids = {t.id for t in topics_file.topics}
     source_names = {s.file for s in sources_file.sources}
+    sections = {s.file: set(s.sections) | set(s.untestable) for s in sources_file.sources}
 
     questions: list[Question] = []
     origin: dict[str, str] = {}
@@ -151,6 +154,10 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
             if q.source.file not in source_names:
                 problems.append(Problem(rel, q.id, "source.file", f"unknown note {q.source.file!r} (see sources.yaml)"))
                 continue
+            if sections[q.source.file] and q.source.section not in sections[q.source.file]:
+                problems.append(Problem(rel, q.id, "source.section",
+                                        f"{q.source.section!r} is not a section of {q.source.file} in sources.yaml"))
+                continue
             if q.id in origin:
                 problems.append(Problem(rel, q.id, "id", f"duplicate id (also in {origin[q.id]})"))
                 continue
@@ -162,6 +169,7 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
         domains=topics_file.domains,
         topics=topics_file.topics,
         sources=tuple(s.file for s in sources_file.sources),
+        notes=sources_file.sources,
         synonyms=glossary.synonyms,
         files=origin,
     )

@@ -18,6 +18,13 @@ FILL_PROMPT_MAX = 600
 DETAILS_MAX = 1500
 
 LETTERS = string.ascii_uppercase
+# The bot shuffles options, so teaching text must name an option, never point at its letter or place.
+_POSITIONAL = re.compile(
+    r"\b(?:options?|answers?|choices?) [A-F]\b"  # "option B"
+    r"|\([A-F](?=[),;\s])"  # "(A)", "(B, D)", "(C; ...)"
+    r"|\b(?:first|second|third|fourth|fifth|sixth|last) option\b"
+    r"|(?:^|[.;:!?)]\s+)[A-F](?:(?:,| and| or) [A-F])*(?::| is\b| are\b| was\b| describes?\b| would\b| does\b| fails?\b| only\b)"
+)
 _BANNED_OPTIONS = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.I)
 
 
@@ -78,6 +85,13 @@ class Question(BaseModel):
             if len(self.prompt) > FILL_PROMPT_MAX:
                 raise ValueError(f"prompt has {len(self.prompt)} characters (max {FILL_PROMPT_MAX})")
             return self
+        for name in ("explanation", "details", "erratum"):
+            text = getattr(self, name)
+            if text and (m := _POSITIONAL.search(text)):
+                raise ValueError(
+                    f"{name} refers to an option by letter or position ({m.group(0).strip()!r}); "
+                    "options are shuffled when asked, so name the option instead"
+                )
         if len(self.prompt) > POLL_QUESTION_MAX:
             raise ValueError(f"prompt has {len(self.prompt)} characters (max {POLL_QUESTION_MAX})")
         if self.accept:
@@ -145,6 +159,10 @@ class SourceNote(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     file: str
     title: str
+    # The note's sections and numbered items; a question's source.section must be one of them,
+    # so the check can say which parts of a note no question covers yet. `untestable` ones state no fact.
+    sections: tuple[str, ...] = ()
+    untestable: tuple[str, ...] = ()
 
 
 class SourcesFile(BaseModel):

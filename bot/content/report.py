@@ -66,6 +66,12 @@ def build_report(bank: Bank | None, problems: list[Problem]) -> dict[str, Any]:
     dups = near_duplicates(bank)
     for pair in dups:
         warnings.append(f"near-duplicate prompts: {pair['a']} ~ {pair['b']} ({pair['score']})")
+    uncovered = {}
+    for note in bank.notes:
+        missing = [sec for sec in note.sections if not by_section.get(note.file, {}).get(sec)]
+        if missing:
+            uncovered[note.file] = missing
+            warnings.append(f"{note.file}: {len(missing)} section(s) no question cites: {', '.join(missing)}")
     for topic in bank.topics:
         if not by_topic[topic.id]:
             warnings.append(f"topic {topic.id} has no questions")
@@ -84,6 +90,7 @@ def build_report(bank: Bank | None, problems: list[Problem]) -> dict[str, Any]:
         by_topic=dict(sorted(by_topic.items())),
         by_source={f: {"questions": by_file[f], "sections": dict(sorted(by_section.get(f, {}).items()))}
                    for f in bank.sources},
+        uncovered_sections=uncovered,
         by_difficulty={str(k): v for k, v in sorted(Counter(q.difficulty for q in qs).items())},
         domain_shares=domain_shares,
         mix={
@@ -116,7 +123,8 @@ def render_text(report: dict[str, Any]) -> str:
             lines.append(f"  {t:<20} {c:>4}")
         lines.append("by source note:")
         for f, s in report["by_source"].items():
-            lines.append(f"  {f}  {s['questions']:>4} questions, {len(s['sections'])} sections")
+            missing = len(report["uncovered_sections"].get(f, []))
+            lines.append(f"  {f}  {s['questions']:>4} questions citing {len(s['sections'])} sections; {missing} uncovered")
         lines.append("correct letter (single): " + ", ".join(f"{k} {v}%" for k, v in report["answer_positions"].items()))
         lo = report["longest"]
         lines.append(

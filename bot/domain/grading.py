@@ -20,7 +20,8 @@ from rapidfuzz.distance import Levenshtein
 FILLER = frozenset(
     """i im ive think thought its it is was the a an answer answers would be probably maybe perhaps guess
     use using used should we you called named that this which my option choice pick choose
-    believe say id hmm um uh ok okay so well just definitely pretty sure of course please""".split()
+    believe say id hmm um uh ok okay so well just definitely pretty sure of course please
+    about approximately approx around roughly nearly ie eg""".split()
 )
 # Generic words whose presence or absence changes nothing ("Pipe" = "Pipe mode" = "Pipe input mode").
 OPTIONAL = frozenset(
@@ -47,7 +48,7 @@ _NUMBER_WORDS = {
 }
 _TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z0-9]+")
+_TOKEN = re.compile(r"\d+(?:\.\d+)?/\d+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z0-9]+")
 MAX_ATTEMPT_CHARS = 500  # longer input is not an answer to a short-answer question
 
 
@@ -95,7 +96,8 @@ EMPTY_GLOSSARY = Glossary()
 
 def _tokens(text: str) -> list[str]:
     text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.replace("'", "").replace("\u2019", "").replace("/", " or ")  # "pipe/file" hedges like "pipe or file"
+    text = text.replace("'", "").replace("\u2019", "")
+    text = re.sub(r"(?<!\d)/|/(?!\d)", " or ", text)  # "pipe/file" hedges like "pipe or file"; "1/3" stays a fraction
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
     return _TOKEN.findall(text)
 
@@ -197,6 +199,10 @@ def _match(attempt: list[str], accepted: list[str]) -> _Match:
         elif a not in OPTIONAL and a not in UNITS and a not in ARTICLES:
             missing.append(a)
     expected_units = {_unit(a) for a in accepted if a in UNITS}
+    wanted_numbers = [a for a in accepted if _is_number(a)]
+    if len(wanted_numbers) > 1 and [t for t in attempt if _is_number(t)] != wanted_numbers:
+        # Several numbers are an ordered answer: (2, 16) is not (16, 2).
+        missing = missing or wanted_numbers
     if not any(a not in OPTIONAL and a not in ARTICLES and a not in UNITS for a in accepted):
         # An answer made only of generic words ("SageMaker") must be given as such.
         missing = [a for a in accepted if a not in attempt]
@@ -305,7 +311,7 @@ def _comparable(wrote: str, wanted: str) -> bool:
 
 
 def _is_number(t: str) -> bool:
-    return bool(re.fullmatch(r"\d+(?:\.\d+)?", t))
+    return bool(re.fullmatch(r"\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?", t))
 
 
 def grade_choice(selected: Iterable[int], correct: Iterable[int]) -> bool:

@@ -55,3 +55,59 @@ def shuffled_order(n_options: int, rng: random.Random) -> list[int]:
     order = list(range(n_options))
     rng.shuffle(order)
     return order
+
+
+@dataclass(frozen=True)
+class DomainSkill:
+    answered: int
+    correct: int
+
+
+MIN_ANSWERS_FOR_ACCURACY = 3  # below this a domain's accuracy is unknown and taken as 50%
+
+
+def weakness_weights(exam_weights: Mapping[str, float], skills: Mapping[str, DomainSkill]) -> dict[str, float]:
+    """Exam weight times (2 - accuracy): a domain you get wrong more often comes up more often."""
+    out = {}
+    for domain, weight in exam_weights.items():
+        skill = skills.get(domain)
+        if skill is None or skill.answered < MIN_ANSWERS_FOR_ACCURACY:
+            accuracy = 0.5
+        else:
+            accuracy = skill.correct / skill.answered
+        out[domain] = weight * (2.0 - accuracy)
+    return out
+
+
+def plan_drill(
+    due: Sequence[str],
+    candidates: Sequence[Candidate],
+    history: Mapping[str, Seen],
+    weights: Mapping[str, float],
+    size: int,
+    rng: random.Random,
+) -> list[str]:
+    """A drill: reviews that are due first (most overdue first, as given), then new questions by weight.
+
+    When every question has been seen, the stalest ones fill the rest.
+    """
+    plan = list(dict.fromkeys(due))[:size]
+    chosen = set(plan)
+    unseen = [c for c in candidates if c.id not in history and c.id not in chosen]
+    by_domain: dict[str, list[Candidate]] = {}
+    for c in unseen:
+        by_domain.setdefault(c.domain, []).append(c)
+    while len(plan) < size and by_domain:
+        domains = sorted(by_domain)
+        domain = rng.choices(domains, weights=[weights.get(d, 1.0) for d in domains], k=1)[0]
+        pool = by_domain[domain]
+        pick = pool.pop(rng.randrange(len(pool)))
+        if not pool:
+            del by_domain[domain]
+        plan.append(pick.id)
+        chosen.add(pick.id)
+    if len(plan) < size:
+        stale = sorted((c for c in candidates if c.id not in chosen and c.id in history),
+                       key=lambda c: history[c.id].last_asked_at)
+        plan.extend(c.id for c in stale[: size - len(plan)])
+    return plan

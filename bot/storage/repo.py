@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.memory import Memory
 from bot.storage.db import Database
 
 
@@ -24,6 +25,32 @@ class User:
     first_name: str | None
     tz: str
     created_at: datetime
+    daily_enabled: bool = False
+    daily_time: str = "08:00"
+    daily_size: int = 5
+    blocked: bool = False
+
+
+def _user(row) -> User:
+    return User(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        first_name=row["first_name"],
+        tz=row["tz"],
+        created_at=from_iso(row["created_at"]),
+        daily_enabled=bool(row["daily_enabled"]),
+        daily_time=row["daily_time"],
+        daily_size=row["daily_size"],
+        blocked=row["blocked_at"] is not None,
+    )
+
+
+@dataclass(frozen=True)
+class DayProgress:
+    """Progress toward one local day's goal, written in the same transaction as the answer."""
+
+    day: str
+    goal: int
 
 
 @dataclass(frozen=True)
@@ -40,6 +67,7 @@ class Ask:
     status: str
     correct: bool | None
     response: str | None
+    drill_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,7 @@ def _ask(row) -> Ask:
         status=row["status"],
         correct=None if row["correct"] is None else bool(row["correct"]),
         response=row["response"],
+        drill_id=row["drill_id"],
     )
 
 
@@ -97,7 +126,12 @@ class Repo:
                 )
             async with conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as c:
                 row = await c.fetchone()
-        return User(row["id"], row["chat_id"], row["first_name"], row["tz"], from_iso(row["created_at"])), created
+        return _user(row), created
+
+    async def get_user(self, user_id: int) -> User | None:
+        async with self.db.read() as conn, conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cur:
+            row = await cur.fetchone()
+        return _user(row) if row else None
 
     # --- asks and answers --------------------------------------------------
 
@@ -113,6 +147,7 @@ class Repo:
         option_order: list[int] | None,
         origin: str,
         now: datetime,
+        drill_id: int | None = None,
     ) -> int:
         """Record a question put to the user. An open fill-in ask is closed: the next text answers the new one."""
         async with self.db.tx() as conn:
@@ -121,8 +156,8 @@ class Repo:
                 (user_id,),
             )
             cur = await conn.execute(
-                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at, "
+                "drill_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     user_id,
                     chat_id,
@@ -133,6 +168,7 @@ class Repo:
                     origin,
                     json.dumps(option_order) if option_order is not None else None,
                     iso(now),
+                    drill_id,
                 ),
             )
             return int(cur.lastrowid)
@@ -171,16 +207,60 @@ class Repo:
             return cur.rowcount == 1
 
     async def record_answer(
-        self, *, ask_id: int, user_id: int, correct: bool, response: str, update_id: int | None, now: datetime
+        self,
+        *,
+        ask_id: int,
+        user_id: int,
+        correct: bool,
+        response: str,
+        update_id: int | None,
+        now: datetime,
+        memory: Memory | None = None,
+        progress: DayProgress | None = None,
     ) -> bool:
-        """The first answer wins: True if this one was recorded, False if the ask was already closed."""
+        """The first answer wins: True if this one was recorded, False if the ask was already closed.
+
+        The answer, the question's new FSRS card and the day's progress are one transaction:
+        either all of it is durable or none of it happened.
+        """
         async with self.db.tx() as conn:
             cur = await conn.execute(
                 "UPDATE asks SET status = 'answered', answered_at = ?, correct = ?, response = ?, answer_update = ? "
-                "WHERE id = ? AND user_id = ? AND status = 'open'",
+                "WHERE id = ? AND user_id = ? AND status = 'open' RETURNING question_id",
                 (iso(now), int(correct), response, update_id, ask_id, user_id),
             )
-            return cur.rowcount == 1
+            row = await cur.fetchone()
+            await cur.close()
+            if row is None:
+                return False
+            if memory is not None:
+                await conn.execute(
+                    "INSERT INTO cards (user_id, question_id, card, due, reviews, lapses) VALUES (?, ?, ?, ?, 1, ?) "
+                    "ON CONFLICT (user_id, question_id) DO UPDATE SET card = excluded.card, due = excluded.due, "
+                    "reviews = reviews + 1, lapses = lapses + excluded.lapses",
+                    (user_id, row["question_id"], memory.card_json, iso(memory.due), 0 if correct else 1),
+                )
+            if progress is not None:
+                await conn.execute(
+                    "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, ?) "
+                    "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, "
+                    "correct = correct + excluded.correct",
+                    (user_id, progress.day, int(correct), progress.goal),
+                )
+            return True
+
+    async def get_card(self, user_id: int, question_id: str) -> str | None:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT card FROM cards WHERE user_id = ? AND question_id = ?", (user_id, question_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def drill_correct(self, drill_id: int) -> int:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT COALESCE(SUM(correct), 0) FROM asks WHERE drill_id = ? AND status = 'answered'", (drill_id,)
+        ) as cur:
+            return int((await cur.fetchone())[0])
 
     # --- stats and history -------------------------------------------------
 

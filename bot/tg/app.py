@@ -13,37 +13,49 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.content import Bank
-from bot.service import QuizService
+from bot.services.daily import DailyService
+from bot.services.quiz import Clock, QuizService
+from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
 from bot.storage.repo import Repo
-from bot.tg import commands
+from bot.tg import commands, jobs
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
+PUSH_INTERVAL = 20.0  # seconds between looks at who is due for a drill or reminder
 
 
-def build_application(settings: Settings, bank: Bank, db: Database) -> Application:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Clock = _utc_now,
+                      push_interval: float = PUSH_INTERVAL, rate_limit: bool = True) -> Application:
     assert settings.telegram_bot_token is not None
     token = settings.telegram_bot_token.get_secret_value()
-    app = (
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        # Flood control: ~30 msg/s overall and 20/min per group; retries a 429 after its retry_after.
-        .rate_limiter(AIORateLimiter(max_retries=5))
         .get_updates_read_timeout(POLL_TIMEOUT + 10)
-        .build()
+        # Pushes run many sends at once: give them enough connections.
+        .connection_pool_size(jobs.CONCURRENCY + 8)
     )
-    app.bot_data["quiz"] = QuizService(
-        bank,
-        Repo(db),
-        default_tz=settings.default_tz,
-        clock=lambda: datetime.now(UTC),
-        rng=random.Random(),
-    )
+    if rate_limit:
+        # Flood control: ~30 msg/s overall and 20/min per group; retries a 429 after its retry_after.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    app = builder.build()
+    repo = Repo(db)
+    rng = random.Random()
+    quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng)
+    app.bot_data["quiz"] = quiz
+    app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng)
     commands.register(app)
+    # No misfire grace limit and coalescing: a late tick still runs, and runs once.
+    app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",
+                                job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
     return app
 
 
@@ -54,12 +66,14 @@ async def run(
     *,
     poll_timeout: int = POLL_TIMEOUT,
     handle_signals: bool = True,
+    clock: Clock = _utc_now,
+    push_interval: float = PUSH_INTERVAL,
 ) -> None:
     """Open the database, migrate, poll Telegram until `stop` is set or SIGTERM/SIGINT arrives, then close."""
     db = await Database.open(settings.db)
     try:
         await db.migrate()
-        app = build_application(settings, bank, db)
+        app = build_application(settings, bank, db, clock=clock, push_interval=push_interval)
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT) if handle_signals else ():

@@ -21,7 +21,9 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", "welcome and how to begin", handlers.start),
     Command("quiz", "one question now", handlers.quiz),
-    Command("stats", "your answers and accuracy per exam domain", handlers.stats),
+    Command("stats", "your answers, accuracy per exam domain and streak", handlers.stats),
+    Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", handlers.daily),
+    Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", handlers.timezone),
     Command("help", "this list", handlers.help_command),
 )
 
@@ -48,6 +50,11 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(handlers.on_toggle, pattern=render.CB_PATTERN_TOGGLE))
     app.add_handler(CallbackQueryHandler(handlers.on_submit, pattern=render.CB_PATTERN_SUBMIT))
     app.add_handler(CallbackQueryHandler(handlers.on_next, pattern=render.CB_PATTERN_NEXT))
+    app.add_handler(CallbackQueryHandler(handlers.on_daily_toggle, pattern=render.CB_PATTERN_DAILY_TOGGLE))
+    app.add_handler(CallbackQueryHandler(handlers.on_daily_time, pattern=render.CB_PATTERN_DAILY_TIME))
+    app.add_handler(CallbackQueryHandler(handlers.on_daily_size, pattern=render.CB_PATTERN_DAILY_SIZE))
+    app.add_handler(CallbackQueryHandler(handlers.on_zone, pattern=render.CB_PATTERN_ZONE))
+    app.add_handler(CallbackQueryHandler(handlers.on_quiz_button, pattern=render.CB_PATTERN_QUIZ))
     app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))

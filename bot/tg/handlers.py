@@ -9,7 +9,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.service import AnswerResult, Outcome, QuizService
+from bot.domain.schedule import parse_hhmm
+from bot.services.daily import SIZES, DailyService, DrillSummary, find_zone
+from bot.services.quiz import AnswerResult, Asked, Outcome, QuizService
 from bot.tg import render
 
 log = logging.getLogger(__name__)
@@ -19,6 +21,10 @@ HTML = ParseMode.HTML
 
 def quiz_service(context: ContextTypes.DEFAULT_TYPE) -> QuizService:
     return context.application.bot_data["quiz"]
+
+
+def daily_service(context: ContextTypes.DEFAULT_TYPE) -> DailyService:
+    return context.application.bot_data["daily"]
 
 
 async def _meet(update: Update, context: ContextTypes.DEFAULT_TYPE):
@@ -50,7 +56,42 @@ async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show answers, accuracy overall and per exam domain."""
     user, _ = await _meet(update, context)
-    await update.effective_message.reply_html(render.stats_text(await quiz_service(context).stats(user.id)))
+    stats_view = await quiz_service(context).stats(user.id)
+    streak = await daily_service(context).streak(user.id, user.tz)
+    await update.effective_message.reply_html(render.stats_text(stats_view, streak))
+
+
+async def daily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show or change the daily drill: /daily, /daily 07:30, /daily on, /daily off."""
+    user, _ = await _meet(update, context)
+    svc = daily_service(context)
+    arg = " ".join(context.args or []).strip()
+    if not arg:
+        settings = await svc.settings(user.id)
+    elif arg.lower() in ("on", "off"):
+        settings = await svc.update(user.id, enabled=arg.lower() == "on")
+    elif (at := parse_hhmm(arg)) is not None:
+        settings = await svc.update(user.id, enabled=True, daily_time=at)
+    else:
+        await update.effective_message.reply_html(render.daily_bad_time(arg))
+        return
+    await update.effective_message.reply_html(render.daily_text(settings), reply_markup=render.daily_keyboard(settings))
+
+
+async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show or set the time zone: /timezone Europe/Berlin."""
+    user, _ = await _meet(update, context)
+    arg = " ".join(context.args or []).strip()
+    if not arg:
+        await update.effective_message.reply_html(render.timezone_text(user.tz), reply_markup=render.timezone_keyboard())
+        return
+    found = find_zone(arg)
+    if found.zone is None:
+        await update.effective_message.reply_html(render.timezone_unknown(arg, found.suggestions),
+                                                  reply_markup=render.timezone_keyboard())
+        return
+    await daily_service(context).update(user.id, tz=found.zone)
+    await update.effective_message.reply_html(render.timezone_set(found.zone))
 
 
 async def _send_question(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> None:
@@ -59,10 +100,25 @@ async def _send_question(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_
     if asked is None:
         await context.bot.send_message(chat_id, render.empty_bank())
         return
+    await send_asked(context, chat_id, asked)
+
+
+async def send_asked(context: ContextTypes.DEFAULT_TYPE, chat_id: int, asked: Asked) -> None:
     message = await context.bot.send_message(
         chat_id, render.question_text(asked), parse_mode=HTML, reply_markup=render.question_keyboard(asked)
     )
-    await svc.attach_message(asked.ask_id, message.message_id)
+    await quiz_service(context).attach_message(asked.ask_id, message.message_id)
+
+
+async def _continue_drill(context: ContextTypes.DEFAULT_TYPE, result: AnswerResult) -> None:
+    """In a drill the next question follows the answer by itself; the last one is followed by a summary."""
+    ask = result.ask
+    assert ask is not None and ask.drill_id is not None
+    nxt = await daily_service(context).next_in_drill(ask.drill_id, ask.user_id, ask.chat_id, ask.question_id)
+    if isinstance(nxt, DrillSummary):
+        await context.bot.send_message(ask.chat_id, render.drill_summary(nxt), parse_mode=HTML)
+    elif nxt is not None:
+        await send_asked(context, ask.chat_id, nxt)
 
 
 # --- buttons ----------------------------------------------------------------
@@ -114,15 +170,19 @@ async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAUL
         return
     svc = quiz_service(context)
     assert result.ask is not None and result.question is not None
+    in_drill = result.ask.drill_id is not None
     asked = svc.asked_view(result.ask.id, result.question, result.ask.option_order)
     await query.answer("✅ Right!" if result.correct else "❌ Not quite")
     text = render.choice_result_text(asked, result)
+    keyboard = render.answer_keyboard(ask_id, in_drill)
     try:
-        await query.edit_message_text(text, parse_mode=HTML, reply_markup=render.next_keyboard(ask_id))
+        await query.edit_message_text(text, parse_mode=HTML, reply_markup=keyboard)
     except BadRequest as exc:
         # The question message is gone or too old to edit: the answer is saved, so say it in a new message.
         log.info("could not edit question message (%s); sending the result instead", exc)
-        await context.bot.send_message(result.ask.chat_id, text, parse_mode=HTML, reply_markup=render.next_keyboard(ask_id))
+        await context.bot.send_message(result.ask.chat_id, text, parse_mode=HTML, reply_markup=keyboard)
+    if in_drill:
+        await _continue_drill(context, result)
 
 
 async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -138,6 +198,65 @@ async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.edit_message_reply_markup(None)
     except BadRequest as exc:
         log.debug("could not remove the next button: %s", exc)
+    user, _ = await _meet(update, context)
+    await _send_question(context, user.id, query.message.chat.id if query.message else user.id)
+
+
+async def on_daily_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Turn the daily drill on or off from its settings message."""
+    await _daily_button(update, context, enabled=context.match.group(1) == "on")
+
+
+async def on_daily_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pick the daily drill's time from its settings message."""
+    at = parse_hhmm(context.match.group(1))
+    if at is None:
+        await update.callback_query.answer(render.invalid_setting())
+        return
+    await _daily_button(update, context, enabled=True, daily_time=at)
+
+
+async def on_daily_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pick the daily drill's size from its settings message."""
+    size = int(context.match.group(1))
+    if size not in SIZES:
+        await update.callback_query.answer(render.invalid_setting())
+        return
+    await _daily_button(update, context, size=size)
+
+
+async def _daily_button(update: Update, context: ContextTypes.DEFAULT_TYPE, **change) -> None:
+    query = update.callback_query
+    user, _ = await _meet(update, context)
+    settings = await daily_service(context).update(user.id, **change)
+    await query.answer("Saved ✅")
+    try:
+        await query.edit_message_text(render.daily_text(settings), parse_mode=HTML,
+                                      reply_markup=render.daily_keyboard(settings))
+    except BadRequest as exc:  # unchanged settings: "message is not modified"
+        log.debug("daily settings edit skipped: %s", exc)
+
+
+async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A time-zone button."""
+    query = update.callback_query
+    found = find_zone(context.match.group(1))
+    if found.zone is None or found.zone != context.match.group(1):
+        await query.answer(render.invalid_setting())
+        return
+    user, _ = await _meet(update, context)
+    await daily_service(context).update(user.id, tz=found.zone)
+    await query.answer("Saved ✅")
+    try:
+        await query.edit_message_text(render.timezone_set(found.zone), parse_mode=HTML)
+    except BadRequest as exc:
+        log.debug("timezone edit skipped: %s", exc)
+
+
+async def on_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """'Answer a question now' under a reminder."""
+    query = update.callback_query
+    await query.answer()
     user, _ = await _meet(update, context)
     await _send_question(context, user.id, query.message.chat.id if query.message else user.id)
 
@@ -164,7 +283,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if result.outcome is not Outcome.recorded:
         await message.reply_text(render.already_answered())
         return
-    await message.reply_html(render.fill_result_text(result), reply_markup=render.next_keyboard(result.ask.id))
+    in_drill = result.ask.drill_id is not None
+    await message.reply_html(render.fill_result_text(result), reply_markup=render.answer_keyboard(result.ask.id, in_drill))
+    if in_drill:
+        await _continue_drill(context, result)
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

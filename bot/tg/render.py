@@ -9,7 +9,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.content import QuestionType
 from bot.content.models import LETTERS
-from bot.service import AnswerResult, Asked, Stats
+from bot.domain.streaks import Streak
+from bot.services.daily import COMMON_ZONES, SIZES, TIMES, DailySettings, DrillSummary, Reminder
+from bot.services.quiz import AnswerResult, Asked, Stats
 
 MAX_MESSAGE = 4096  # Telegram's limit for a message text
 CHOOSE_WORDS = {2: "TWO", 3: "THREE"}
@@ -24,6 +26,16 @@ CB_PATTERN_ANSWER = r"^a:(\d{1,18}):(\d{1,2})$"
 CB_PATTERN_TOGGLE = r"^t:(\d{1,18}):(\d{1,2})$"
 CB_PATTERN_SUBMIT = r"^s:(\d{1,18})$"
 CB_PATTERN_NEXT = r"^n:(\d{1,18})$"
+CB_DAILY_TOGGLE = "d:{state}"  # on | off
+CB_DAILY_TIME = "d:t:{hhmm}"
+CB_DAILY_SIZE = "d:n:{n}"
+CB_ZONE = "z:{zone}"
+CB_QUIZ = "go"  # "answer a question now" under a reminder
+CB_PATTERN_DAILY_TOGGLE = r"^d:(on|off)$"
+CB_PATTERN_DAILY_TIME = r"^d:t:(\d{4})$"
+CB_PATTERN_DAILY_SIZE = r"^d:n:(\d{1,2})$"
+CB_PATTERN_ZONE = r"^z:([A-Za-z0-9_/+-]{1,40})$"
+CB_PATTERN_QUIZ = r"^go$"
 
 
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:
@@ -43,7 +55,8 @@ def welcome(first_name: str | None, returning: bool, tz: str) -> str:
         "• /quiz asks you one question now: tap an option, or type the answer when there are no options.\n"
         "• After each answer you get the correct answer and why.\n"
         "• /stats shows your accuracy per exam domain.\n\n"
-        f"Your time zone is set to <b>{escape(tz)}</b>.\n\n"
+        "• /daily sends you a short drill every day at a time you choose, and keeps your streak.\n\n"
+        f"Your time zone is <b>{escape(tz)}</b>; change it with /timezone (for example <code>/timezone Europe/Berlin</code>).\n\n"
         "Ready? Send /quiz."
     )
 
@@ -75,6 +88,8 @@ def _option_lines(asked: Asked, marks: dict[int, str] | None = None) -> list[str
 def question_text(asked: Asked) -> str:
     q = asked.question
     parts = [_header(asked), "", escape(q.prompt)]
+    if asked.drill is not None:
+        parts.insert(0, f"☀️ <b>Daily drill</b> · {asked.drill[0]}/{asked.drill[1]}")
     if q.type is QuestionType.fill:
         parts += ["", "✍️ <i>Type your answer as a message.</i>"]
     else:
@@ -120,6 +135,11 @@ def _teaching(result: AnswerResult) -> list[str]:
     if q.erratum:
         parts += ["", f"📝 <b>Note correction:</b> {escape(q.erratum)}"]
     return parts
+
+
+def answer_keyboard(ask_id: int, in_drill: bool) -> InlineKeyboardMarkup | None:
+    """Under an answered question: 'Next' for /quiz; nothing in a drill, whose next question follows by itself."""
+    return None if in_drill else next_keyboard(ask_id)
 
 
 def choice_result_text(asked: Asked, result: AnswerResult) -> str:
@@ -172,13 +192,24 @@ def empty_bank() -> str:
     return "I have no questions to ask right now. Please try again later."
 
 
-def stats_text(stats: Stats) -> str:
+def streak_line(streak: Streak) -> str:
+    days = "day" if streak.current == 1 else "days"
+    line = f"🔥 Streak: <b>{streak.current}</b> {days} · longest {streak.longest} · 🧊 freezes {streak.freezes}/2"
+    if streak.at_risk:
+        line += "\n<i>Today's goal is not done yet — keep the streak alive!</i>"
+    elif streak.today_done:
+        line += "\n<i>Today's goal: done ✅</i>"
+    return line
+
+
+def stats_text(stats: Stats, streak: Streak) -> str:
     if not stats.answered:
         return "📊 You have not answered any questions yet. Send /quiz to start."
     pct = round(100 * stats.correct / stats.answered)
     lines = [
         "📊 <b>Your stats</b>",
         f"Answered: <b>{stats.answered}</b> · correct: <b>{stats.correct}</b> ({pct}%)",
+        streak_line(streak),
         "",
         "<b>By exam domain</b> (exam weight):",
     ]
@@ -206,3 +237,97 @@ def private_only() -> str:
 
 def internal_error() -> str:
     return "Sorry — something went wrong on my side. Your answers so far are saved; please try again."
+
+
+# --- daily drills ---------------------------------------------------------------------
+
+
+def daily_text(settings: DailySettings, note: str | None = None) -> str:
+    lines = []
+    if note:
+        lines += [note, ""]
+    if settings.enabled and settings.next_push_local is not None:
+        when = settings.next_push_local.strftime("%a %d %b, %H:%M")
+        lines.append(f"☀️ <b>Daily drill: on</b> — {settings.size} questions every day at "
+                     f"<b>{settings.time}</b> ({escape(settings.tz)}). Next: {when}.")
+    else:
+        lines.append(f"☀️ <b>Daily drill: off.</b> Turn it on to get {settings.size} questions every day "
+                     f"at {settings.time} ({escape(settings.tz)}).")
+    lines += [
+        "",
+        "Pick a time below or send <code>/daily 07:30</code>; change your time zone with /timezone.",
+        "Answering as many questions as your drill size on a day keeps your streak, whichever way you answer.",
+    ]
+    return "\n".join(lines)
+
+
+def daily_keyboard(settings: DailySettings) -> InlineKeyboardMarkup:
+    toggle = (InlineKeyboardButton("Turn off", callback_data=CB_DAILY_TOGGLE.format(state="off"))
+              if settings.enabled else InlineKeyboardButton("Turn on ✅", callback_data=CB_DAILY_TOGGLE.format(state="on")))
+    times = [InlineKeyboardButton(("• " if t == settings.time else "") + t,
+                                  callback_data=CB_DAILY_TIME.format(hhmm=t.replace(":", ""))) for t in TIMES]
+    sizes = [InlineKeyboardButton(("• " if n == settings.size else "") + f"{n} questions",
+                                  callback_data=CB_DAILY_SIZE.format(n=n)) for n in SIZES]
+    return InlineKeyboardMarkup([[toggle], times[:3], times[3:], sizes[:2], sizes[2:]])
+
+
+def daily_bad_time(text: str) -> str:
+    return (f"I could not read “{escape(text[:40])}” as a time. Send it as HH:MM on a 24-hour clock, "
+            "for example <code>/daily 07:30</code> or <code>/daily 18:45</code>; <code>/daily off</code> turns it off.")
+
+
+def timezone_text(tz: str, note: str | None = None) -> str:
+    lines = [note, ""] if note else []
+    lines += [
+        f"🌍 Your time zone: <b>{escape(tz)}</b>.",
+        "Tap one below or send its IANA name, e.g. <code>/timezone Europe/Berlin</code>, "
+        "<code>/timezone America/New_York</code> or <code>/timezone Asia/Tokyo</code>. A city name works too.",
+    ]
+    return "\n".join(lines)
+
+
+def timezone_keyboard() -> InlineKeyboardMarkup:
+    buttons = [InlineKeyboardButton(z.split("/")[-1].replace("_", " "), callback_data=CB_ZONE.format(zone=z))
+               for z in COMMON_ZONES]
+    return InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
+
+
+def timezone_unknown(text: str, suggestions: tuple[str, ...]) -> str:
+    lines = [f"“{escape(text[:60])}” is not a time zone I know."]
+    if suggestions:
+        lines.append("Did you mean " + ", ".join(f"<code>{escape(s)}</code>" for s in suggestions) + "?")
+    lines.append("Use an IANA name such as <code>/timezone Europe/Berlin</code>, <code>/timezone America/Chicago</code> "
+                 "or <code>/timezone Asia/Kolkata</code>.")
+    return "\n".join(lines)
+
+
+def timezone_set(tz: str) -> str:
+    return f"✅ Time zone set to <b>{escape(tz)}</b>. Your daily drill and streak days now follow it."
+
+
+def drill_summary(summary: DrillSummary) -> str:
+    pct = round(100 * summary.correct / summary.size) if summary.size else 0
+    back = ("Nothing is due for review tomorrow — new questions then."
+            if not summary.due_tomorrow else
+            f"{summary.due_tomorrow} question{'s' if summary.due_tomorrow != 1 else ''} come back for review by tomorrow.")
+    return "\n".join([
+        f"🏁 <b>Daily drill done:</b> {summary.correct}/{summary.size} right ({pct}%).",
+        streak_line(summary.streak),
+        back,
+        "",
+        "More now? /quiz · Your progress: /stats",
+    ])
+
+
+def reminder_text(reminder: Reminder) -> str:
+    more = "question" if reminder.remaining == 1 else "questions"
+    return (f"🔥 Your <b>{reminder.streak.current}-day streak</b> is at risk! Answer {reminder.remaining} more "
+            f"{more} today to keep it.")
+
+
+def reminder_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Answer a question now ▶", callback_data=CB_QUIZ)]])
+
+
+def invalid_setting() -> str:
+    return "That button is not one I offer. Send /daily to see the settings."

@@ -10,6 +10,7 @@ import enum
 import json
 import random
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,9 @@ from bot.content import Bank, Question, QuestionType
 from bot.domain.clock import require_aware
 from bot.domain.grading import Glossary, Verdict, grade_choice, grade_text
 from bot.domain.selection import Candidate, Seen, pick_next, shuffled_order
-from bot.storage.repo import Ask, Repo, User
+from bot.domain.memory import after_answer
+from bot.domain.schedule import local_day
+from bot.storage.repo import Ask, DayProgress, Repo, User
 
 Clock = Callable[[], datetime]
 
@@ -36,6 +39,7 @@ class Asked:
     order: tuple[int, ...]  # shown position -> option index in the file
     domain_name: str
     topic_name: str
+    drill: tuple[int, int] | None = None  # (number, size) when part of a drill
 
 
 @dataclass(frozen=True)
@@ -88,21 +92,32 @@ class QuizService:
         """Make sure the user exists (first contact creates them); returns (user, created)."""
         return await self.repo.upsert_user(user_id, first_name, private_chat_id, self.default_tz, self.now())
 
-    def asked_view(self, ask_id: int, question: Question, order: tuple[int, ...]) -> Asked:
+    def asked_view(self, ask_id: int, question: Question, order: tuple[int, ...],
+                   drill: tuple[int, int] | None = None) -> Asked:
         topic = self.bank.topic(question.topic)
-        return Asked(ask_id, question, order, self.bank.domain(topic.domain).name, topic.name)
+        return Asked(ask_id, question, order, self.bank.domain(topic.domain).name, topic.name, drill)
+
+    async def history(self, user_id: int) -> dict[str, Seen]:
+        return {
+            h.question_id: Seen(h.answered, h.last_correct, h.last_asked_at) for h in await self.repo.history(user_id)
+        }
+
+    def candidates(self) -> list[Candidate]:
+        return [Candidate(q.id, self.bank.domain_of(q).id) for q in self.bank.questions]
 
     async def ask_next(self, user_id: int, chat_id: int, *, origin: str = "quiz") -> Asked | None:
         """Choose the user's next question and record that it was asked."""
-        history = {
-            h.question_id: Seen(h.answered, h.last_correct, h.last_asked_at) for h in await self.repo.history(user_id)
-        }
-        candidates = [Candidate(q.id, self.bank.domain_of(q).id) for q in self.bank.questions]
-        qid = pick_next(candidates, history, self._weights, self.rng)
+        qid = pick_next(self.candidates(), await self.history(user_id), self._weights, self.rng)
         if qid is None:
             return None
-        question = self.bank.question(qid)
-        assert question is not None
+        return await self.ask(user_id, chat_id, qid, origin=origin)
+
+    async def ask(self, user_id: int, chat_id: int, question_id: str, *, origin: str,
+                  drill_id: int | None = None, drill: tuple[int, int] | None = None) -> Asked | None:
+        """Record that `question_id` is put to the user now, with its options in a fresh random order."""
+        question = self.bank.question(question_id)
+        if question is None:
+            return None
         order = tuple(shuffled_order(len(question.options), self.rng)) if question.options else ()
         ask_id = await self.repo.create_ask(
             user_id=user_id,
@@ -114,8 +129,9 @@ class QuizService:
             option_order=list(order) if order else None,
             origin=origin,
             now=self.now(),
+            drill_id=drill_id,
         )
-        return self.asked_view(ask_id, question, order)
+        return self.asked_view(ask_id, question, order, drill)
 
     async def is_latest(self, user_id: int, ask_id: int) -> bool:
         """Whether `ask_id` is the newest question put to the user (so a 'next' tap is not a double tap)."""
@@ -166,10 +182,7 @@ class QuizService:
             chosen = (position,)
         picked = [ask.option_order[p] for p in chosen]
         correct = grade_choice(picked, question.correct_indices)
-        recorded = await self.repo.record_answer(
-            ask_id=ask_id, user_id=user_id, correct=correct, response=json.dumps(sorted(picked)),
-            update_id=update_id, now=self.now(),
-        )
+        recorded = await self._record(ask, correct, json.dumps(sorted(picked)), update_id)
         if not recorded:
             fresh = await self.repo.get_ask(ask_id)
             return AnswerResult(Outcome.already, fresh, question, fresh.correct if fresh else None, _chosen(fresh))
@@ -187,12 +200,21 @@ class QuizService:
         if verdict.reason in ("empty", "too_long"):
             # Not an attempt: keep the question open rather than mark it wrong.
             return AnswerResult(Outcome.forged, ask, question, None, (), verdict)
-        recorded = await self.repo.record_answer(
-            ask_id=ask.id, user_id=user_id, correct=verdict.correct, response=text[:500],
-            update_id=update_id, now=self.now(),
-        )
+        recorded = await self._record(ask, verdict.correct, text[:500], update_id)
         outcome = Outcome.recorded if recorded else Outcome.already
         return AnswerResult(outcome, ask, question, verdict.correct, (), verdict)
+
+    async def _record(self, ask: Ask, correct: bool, response: str, update_id: int | None) -> bool:
+        """Store the answer together with the question's new FSRS card and the day's progress."""
+        now = self.now()
+        user = await self.repo.get_user(ask.user_id)
+        tz = ZoneInfo(user.tz if user else self.default_tz)
+        memory = after_answer(await self.repo.get_card(ask.user_id, ask.question_id), correct, now)
+        progress = DayProgress(local_day(now, tz).isoformat(), user.daily_size if user else 5)
+        return await self.repo.record_answer(
+            ask_id=ask.id, user_id=ask.user_id, correct=correct, response=response, update_id=update_id,
+            now=now, memory=memory, progress=progress,
+        )
 
     async def stats(self, user_id: int) -> Stats:
         counts = {c.domain: c for c in await self.repo.domain_counts(user_id)}

@@ -1,0 +1,277 @@
+"""Daily drills: subscription settings, who is due, the drill itself, streaks and the evening reminder."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from rapidfuzz import fuzz, process
+
+from bot.content import Bank
+from bot.domain import streaks
+from bot.domain.clock import require_aware
+from bot.domain.schedule import at_local, local_day, next_at, reminder_time
+from bot.domain.selection import DomainSkill, plan_drill, weakness_weights
+from bot.services.quiz import Asked, Clock, QuizService
+from bot.storage.daily import Claim, DailyRepo, DueUser, Push
+from bot.storage.repo import Repo, User
+
+SIZES = (3, 5, 10, 15)
+TIMES = ("07:00", "08:00", "12:30", "18:00", "21:00")
+COMMON_ZONES = ("Europe/London", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Asia/Kolkata",
+                "Asia/Singapore", "Australia/Sydney", "UTC")
+_ZONES = sorted(available_timezones())
+_ZONES_FOLDED = {z.casefold(): z for z in _ZONES}
+
+
+@dataclass(frozen=True)
+class DailySettings:
+    enabled: bool
+    time: str
+    size: int
+    tz: str
+    next_push_local: datetime | None  # in the user's zone
+
+
+@dataclass(frozen=True)
+class ZoneLookup:
+    zone: str | None
+    suggestions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DrillPush:
+    user_id: int
+    chat_id: int
+    day: str
+    asked: Asked
+    streak: streaks.Streak
+
+
+@dataclass(frozen=True)
+class DrillSummary:
+    correct: int
+    size: int
+    streak: streaks.Streak
+    due_tomorrow: int
+
+
+@dataclass(frozen=True)
+class Reminder:
+    user_id: int
+    chat_id: int
+    day: str
+    streak: streaks.Streak
+    remaining: int
+
+
+def find_zone(text: str) -> ZoneLookup:
+    """An IANA zone from what a person typed: exact (any case), a city ('berlin'), else close suggestions."""
+    key = text.strip().replace(" ", "_").casefold()
+    if not key:
+        return ZoneLookup(None)
+    if key in _ZONES_FOLDED:
+        return ZoneLookup(_ZONES_FOLDED[key])
+    by_city = [z for z in _ZONES if z.rsplit("/", 1)[-1].casefold() == key]
+    if len(by_city) == 1:
+        return ZoneLookup(by_city[0])
+    close = process.extract(key, list(_ZONES_FOLDED), scorer=fuzz.WRatio, limit=3, score_cutoff=70)
+    return ZoneLookup(None, tuple(_ZONES_FOLDED[c] for c, _, _ in close))
+
+
+def _hhmm(text: str) -> time:
+    h, m = text.split(":")
+    return time(int(h), int(m))
+
+
+class DailyService:
+    def __init__(self, bank: Bank, repo: Repo, daily: DailyRepo, quiz: QuizService, *, clock: Clock,
+                 rng: random.Random):
+        self.bank, self.repo, self.daily, self.quiz = bank, repo, daily, quiz
+        self.clock, self.rng = clock, rng
+        self._exam_weights = {d.id: float(d.weight) for d in bank.domains}
+
+    def now(self) -> datetime:
+        return require_aware(self.clock())
+
+    # --- settings --------------------------------------------------------------------
+
+    def schedule_for(self, enabled: bool, daily_time: str, tz: str, now: datetime) -> tuple[datetime | None, datetime | None]:
+        """When the next drill and the next reminder check are due (UTC), or None when off."""
+        if not enabled:
+            return None, None
+        zone = ZoneInfo(tz)
+        at = _hhmm(daily_time)
+        push = next_at(at, zone, now)
+        remind = reminder_time(at)
+        reminder = next_at(remind, zone, now) if remind else None
+        return push, reminder
+
+    def _view(self, user: User) -> DailySettings:
+        push, _ = self.schedule_for(user.daily_enabled, user.daily_time, user.tz, self.now())
+        return DailySettings(user.daily_enabled, user.daily_time, user.daily_size, user.tz,
+                             push.astimezone(ZoneInfo(user.tz)) if push else None)
+
+    async def settings(self, user_id: int) -> DailySettings:
+        user = await self.repo.get_user(user_id)
+        assert user is not None
+        return self._view(user)
+
+    async def update(self, user_id: int, *, enabled: bool | None = None, daily_time: time | None = None,
+                     size: int | None = None, tz: str | None = None) -> DailySettings:
+        """Change any of the settings; the schedule takes the change into account at once."""
+        user = await self.repo.get_user(user_id)
+        assert user is not None
+        new_enabled = user.daily_enabled if enabled is None else enabled
+        new_time = user.daily_time if daily_time is None else daily_time.strftime("%H:%M")
+        new_size = user.daily_size if size is None else size
+        new_tz = user.tz if tz is None else tz
+        push, reminder = self.schedule_for(new_enabled, new_time, new_tz, self.now())
+        await self.daily.save_settings(user_id, enabled=new_enabled, daily_time=new_time, daily_size=new_size,
+                                       tz=new_tz, next_push_at=push, next_reminder_at=reminder)
+        user = await self.repo.get_user(user_id)
+        assert user is not None
+        return self._view(user)
+
+    # --- streaks --------------------------------------------------------------------------
+
+    async def streak(self, user_id: int, tz: str | None = None) -> streaks.Streak:
+        if tz is None:
+            user = await self.repo.get_user(user_id)
+            tz = user.tz if user else "UTC"
+        today = local_day(self.now(), ZoneInfo(tz))
+        days = [date.fromisoformat(d) for d in await self.daily.met_days(user_id)]
+        return streaks.compute(days, today)
+
+    # --- who is due -------------------------------------------------------------------------
+
+    async def claim_due(self, kind: str, limit: int) -> list[tuple[Claim, DueUser]]:
+        """Claim pushes (drill or reminder) that are due, each at most once per user per local day.
+
+        A push missed while the bot was down is still sent if it is the same local day;
+        otherwise that day is skipped and the schedule moves on.
+        """
+        now = self.now()
+        due = await self.daily.due(kind, now, limit)
+        claims = []
+        for u in due:
+            zone = ZoneInfo(u.tz)
+            at = _hhmm(u.daily_time) if kind == "drill" else reminder_time(_hhmm(u.daily_time))
+            if at is None:  # no reminder for a late-night drill
+                claims.append(Claim(u.user_id, "", kind, None, claim=False))
+                continue
+            today = local_day(now, zone)
+            # Only today's occurrence is ever sent: one missed on an earlier day (bot down) is dropped.
+            due_today = at_local(today, at, zone) <= now
+            claims.append(Claim(u.user_id, today.isoformat(), kind, next_at(at, zone, now), claim=due_today))
+        won = {(c.user_id, c.kind) for c in await self.daily.claim(claims, now)}
+        users = {u.user_id: u for u in due}
+        return [(c, users[c.user_id]) for c in claims if (c.user_id, c.kind) in won]
+
+    async def pending(self, kind: str, limit: int = 500) -> list[Push]:
+        return await self.daily.pending(kind, limit)
+
+    async def still_today(self, push: Push) -> bool:
+        user = await self.repo.get_user(push.user_id)
+        if user is None or user.blocked or user.chat_id is None:
+            return False
+        return local_day(self.now(), ZoneInfo(user.tz)).isoformat() == push.day
+
+    # --- the drill -------------------------------------------------------------------------------
+
+    async def prepare_drill(self, user_id: int, day: str, push: Push | None = None) -> DrillPush | None:
+        """The drill for a claimed push: reuse what an interrupted attempt created, or plan a new one."""
+        user = await self.repo.get_user(user_id)
+        if user is None or user.chat_id is None or user.blocked:
+            return None
+        streak = await self.streak(user_id, user.tz)
+        if push is not None and push.ask_id is not None:
+            ask = await self.repo.get_ask(push.ask_id)
+            question = self.bank.question(ask.question_id) if ask else None
+            if ask is not None and question is not None and push.drill_id is not None:
+                drill = await self.daily.get_drill(push.drill_id)
+                asked = self.quiz.asked_view(ask.id, question, ask.option_order, (1, len(drill.questions)))
+                return DrillPush(user_id, user.chat_id, day, asked, streak)
+        drill_id = push.drill_id if push is not None else None
+        if drill_id is None:
+            plan = await self.plan(user)
+            if not plan:
+                return None
+            drill_id = await self.daily.start_drill(user_id, day, plan, self.now(), push_kind="drill")
+        drill = await self.daily.get_drill(drill_id)
+        asked = await self.quiz.ask(user_id, user.chat_id, drill.questions[0], origin="daily", drill_id=drill_id,
+                                    drill=(1, len(drill.questions)))
+        if asked is None:
+            return None
+        await self.daily.link_push_ask(user_id, day, asked.ask_id)
+        return DrillPush(user_id, user.chat_id, day, asked, streak)
+
+    async def plan(self, user: User) -> list[str]:
+        """Due reviews first, then new questions weighted toward the user's weakest domains."""
+        now = self.now()
+        due = [q for q in await self.daily.due_cards(user.id, now, user.daily_size) if self.bank.question(q)]
+        skills = {c.domain: DomainSkill(c.answered, c.correct) for c in await self.repo.domain_counts(user.id)}
+        weights = weakness_weights(self._exam_weights, skills)
+        return plan_drill(due, self.quiz.candidates(), await self.quiz.history(user.id), weights, user.daily_size,
+                          self.rng)
+
+    async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int, answered_question: str) -> Asked | DrillSummary | None:
+        """After an answer in a drill: the next question, the summary at the end, or None if already moved on."""
+        drill = await self.daily.get_drill(drill_id)
+        if drill is None or drill.user_id != user_id or drill.finished:
+            return None
+        if drill.questions[drill.position] != answered_question:
+            return None  # an answer to an earlier question of this drill: the drill has moved on
+        if not await self.daily.advance_drill(drill_id, drill.position, self.now()):
+            return None
+        position = drill.position + 1
+        while position < len(drill.questions):
+            asked = await self.quiz.ask(user_id, chat_id, drill.questions[position], origin="daily",
+                                        drill_id=drill_id, drill=(position + 1, len(drill.questions)))
+            if asked is not None:
+                return asked
+            # The question left the bank since the drill was planned: skip it.
+            await self.daily.advance_drill(drill_id, position, self.now())
+            position += 1
+        return await self.summary(drill_id, user_id)
+
+    async def summary(self, drill_id: int, user_id: int) -> DrillSummary:
+        drill = await self.daily.get_drill(drill_id)
+        correct = await self.repo.drill_correct(drill_id)
+        user = await self.repo.get_user(user_id)
+        tz = ZoneInfo(user.tz if user else "UTC")
+        tomorrow_end = datetime.combine(local_day(self.now(), tz) + timedelta(days=2), time(0), tz)
+        return DrillSummary(correct, len(drill.questions) if drill else 0, await self.streak(user_id),
+                            await self.daily.count_due(user_id, tomorrow_end))
+
+    # --- pushes' outcomes ----------------------------------------------------------------------
+
+    async def sent(self, user_id: int, day: str, kind: str) -> None:
+        await self.daily.finish_push(user_id, day, kind, "sent", self.now())
+
+    async def skipped(self, user_id: int, day: str, kind: str) -> None:
+        await self.daily.finish_push(user_id, day, kind, "skipped", self.now())
+
+    async def blocked(self, user_id: int, day: str | None = None, kind: str | None = None) -> None:
+        """The user blocked the bot: unsubscribe them (no retries), keep their history."""
+        await self.daily.block(user_id, self.now())
+        if day and kind:
+            await self.daily.finish_push(user_id, day, kind, "blocked", self.now())
+
+    # --- the evening reminder -----------------------------------------------------------------
+
+    async def reminder_for(self, user_id: int, day: str) -> Reminder | None:
+        """A reminder only if today's goal is not met and there is a streak to lose."""
+        user = await self.repo.get_user(user_id)
+        if user is None or user.chat_id is None or user.blocked:
+            return None
+        if local_day(self.now(), ZoneInfo(user.tz)).isoformat() != day:
+            return None
+        streak = await self.streak(user_id, user.tz)
+        if not streak.at_risk:
+            return None
+        progress = await self.daily.day(user_id, day)
+        answered, goal = (progress[0], progress[2]) if progress else (0, user.daily_size)
+        return Reminder(user_id, user.chat_id, day, streak, max(goal - answered, 1))
