@@ -82,6 +82,11 @@ class StandIn:
         self.refused: list[Call] = []  # calls answered with 403 because the user blocked the bot
         self.fail_next: list[tuple[str, int, dict]] = []  # (method, status, extra) served once each
         self.delay = 0.0
+        self.max_per_second: float | None = None  # answer 429 beyond this many sends per second, like Telegram
+        self.too_many: int = 0  # 429s served
+        self.keep_calls = True  # False: count sends only (benchmarks with 100k messages)
+        self.sends = 0
+        self._window: list[float] = []
         self.runner: web.AppRunner | None = None
         self.url = ""
 
@@ -122,6 +127,14 @@ class StandIn:
             if m == method:
                 del self.fail_next[i]
                 return web.json_response({"ok": False, "error_code": status, **extra}, status=status)
+        if self.max_per_second and method.startswith("send"):
+            now = time.monotonic()
+            self._window = [t for t in self._window if now - t < 1.0]
+            if len(self._window) >= self.max_per_second:
+                self.too_many += 1
+                return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                          "parameters": {"retry_after": 1}}, status=429)
+            self._window.append(now)
         chat = params.get("chat_id")
         if chat is not None and int(chat) in self.blocked_chats and method.startswith("send"):
             self.refused.append(Call(method, params))
@@ -130,6 +143,10 @@ class StandIn:
             )
         call = Call(method, params)
         call.result = self._result(call)
+        if method.startswith("send"):
+            self.sends += 1
+        if not self.keep_calls:
+            return web.json_response({"ok": True, "result": call.result})
         async with self._new_call:
             self.calls.append(call)
             self._new_call.notify_all()

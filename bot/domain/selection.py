@@ -93,17 +93,16 @@ def plan_drill(
     """
     plan = list(dict.fromkeys(due))[:size]
     chosen = set(plan)
-    unseen = [c for c in candidates if c.id not in history and c.id not in chosen]
     by_domain: dict[str, list[Candidate]] = {}
-    for c in unseen:
+    for c in candidates:
         by_domain.setdefault(c.domain, []).append(c)
     while len(plan) < size and by_domain:
         domains = sorted(by_domain)
         domain = rng.choices(domains, weights=[weights.get(d, 1.0) for d in domains], k=1)[0]
-        pool = by_domain[domain]
-        pick = pool.pop(rng.randrange(len(pool)))
-        if not pool:
+        pick = _draw_unseen(by_domain[domain], history, chosen, rng)
+        if pick is None:
             del by_domain[domain]
+            continue
         plan.append(pick.id)
         chosen.add(pick.id)
     if len(plan) < size:
@@ -111,3 +110,14 @@ def plan_drill(
                        key=lambda c: history[c.id].last_asked_at)
         plan.extend(c.id for c in stale[: size - len(plan)])
     return plan
+
+
+def _draw_unseen(pool: list[Candidate], history: Mapping[str, Seen], chosen: set[str],
+                 rng: random.Random) -> Candidate | None:
+    """A random candidate of the pool not yet seen or chosen: a few random tries, then a scan."""
+    for _ in range(8):
+        c = pool[rng.randrange(len(pool))]
+        if c.id not in history and c.id not in chosen:
+            return c
+    rest = [c for c in pool if c.id not in history and c.id not in chosen]
+    return rng.choice(rest) if rest else None

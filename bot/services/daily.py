@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -13,10 +14,11 @@ from bot.content import Bank
 from bot.domain import streaks
 from bot.domain.clock import require_aware
 from bot.domain.schedule import at_local, local_day, next_at, reminder_time
-from bot.domain.selection import DomainSkill, plan_drill, weakness_weights
+from bot.domain.selection import DomainSkill, Seen, plan_drill, shuffled_order, weakness_weights
 from bot.services.quiz import Asked, Clock, QuizService
-from bot.storage.daily import Claim, DailyRepo, DueUser, Push
-from bot.storage.repo import Repo, User
+from bot.storage.batch import GroupCommit
+from bot.storage.daily import Claim, DailyRepo, NewDrill, PlanInputs, Push
+from bot.storage.repo import NewAsk, Repo, User
 
 SIZES = (3, 5, 10, 15)
 TIMES = ("07:00", "08:00", "12:30", "18:00", "21:00")
@@ -47,7 +49,6 @@ class DrillPush:
     chat_id: int
     day: str
     asked: Asked
-    streak: streaks.Streak
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,10 @@ class DailyService:
         self.bank, self.repo, self.daily, self.quiz = bank, repo, daily, quiz
         self.clock, self.rng = clock, rng
         self._exam_weights = {d.id: float(d.weight) for d in bank.domains}
+        # 10 ms of sends share a commit: a crash can repeat at most those (plus the sends in flight).
+        self._sent_writer: GroupCommit[tuple[int, str, int, int]] = GroupCommit(
+            lambda sent: self.daily.drills_sent(sent, self.now()), linger=0.01
+        )
 
     def now(self) -> datetime:
         return require_aware(self.clock())
@@ -181,41 +186,65 @@ class DailyService:
 
     # --- the drill -------------------------------------------------------------------------------
 
-    async def prepare_drill(self, user_id: int, day: str, push: Push | None = None) -> DrillPush | None:
-        """The drill for a claimed push: reuse what an interrupted attempt created, or plan a new one."""
-        user = await self.repo.get_user(user_id)
-        if user is None or user.chat_id is None or user.blocked:
-            return None
-        streak = await self.streak(user_id, user.tz)
-        if push is not None and push.ask_id is not None:
-            ask = await self.repo.get_ask(push.ask_id)
-            question = self.bank.question(ask.question_id) if ask else None
-            if ask is not None and question is not None and push.drill_id is not None:
-                drill = await self.daily.get_drill(push.drill_id)
-                asked = self.quiz.asked_view(ask.id, question, ask.option_order, (1, len(drill.questions)))
-                return DrillPush(user_id, user.chat_id, day, asked, streak)
-        drill_id = push.drill_id if push is not None else None
-        if drill_id is None:
-            plan = await self.plan(user)
-            if not plan:
-                return None
-            drill_id = await self.daily.start_drill(user_id, day, plan, self.now(), push_kind="drill")
-        drill = await self.daily.get_drill(drill_id)
-        asked = await self.quiz.ask(user_id, user.chat_id, drill.questions[0], origin="daily", drill_id=drill_id,
-                                    drill=(1, len(drill.questions)))
-        if asked is None:
-            return None
-        await self.daily.link_push_ask(user_id, day, asked.ask_id)
-        return DrillPush(user_id, user.chat_id, day, asked, streak)
+    async def prepare_drills(self, items: Sequence[tuple[int, str, Push | None]]) -> list[DrillPush]:
+        """Drills for a batch of claimed pushes (user id, local day, the push if resumed).
 
-    async def plan(self, user: User) -> list[str]:
-        """Due reviews first, then new questions weighted toward the user's weakest domains."""
+        A push that an interrupted run already gave a question re-sends that same question;
+        the rest are planned together and created in one transaction.
+        """
+        ready: list[DrillPush] = []
+        fresh: list[tuple[int, str]] = []
+        for user_id, day, push in items:
+            resumed = await self._resume(push) if push is not None and push.ask_id is not None else None
+            if resumed is not None:
+                ready.append(resumed)
+            else:
+                fresh.append((user_id, day))
+        if not fresh:
+            return ready
+        inputs = await self.daily.plan_inputs([uid for uid, _ in fresh])
         now = self.now()
-        due = [q for q in await self.daily.due_cards(user.id, now, user.daily_size) if self.bank.question(q)]
-        skills = {c.domain: DomainSkill(c.answered, c.correct) for c in await self.repo.domain_counts(user.id)}
+        planned: list[tuple[PlanInputs, NewDrill, tuple[int, ...]]] = []
+        for user_id, day in fresh:
+            got = inputs.get(user_id)
+            if got is None or got.user.chat_id is None or got.user.blocked:
+                continue
+            plan = self._plan(got, now)
+            if not plan:
+                continue
+            question = self.bank.question(plan[0])
+            assert question is not None
+            order = tuple(shuffled_order(len(question.options), self.rng)) if question.options else ()
+            first = NewAsk(user_id, got.user.chat_id, question.id, question.type.value,
+                           self.bank.domain_of(question).id, question.topic, list(order) if order else None, "daily")
+            planned.append((got, NewDrill(user_id, day, plan, first), order))
+        ids = await self.daily.start_drills([d for _, d, _ in planned], now)
+        for (got, drill, order), (_, ask_id) in zip(planned, ids, strict=True):
+            question = self.bank.question(drill.questions[0])
+            asked = self.quiz.asked_view(ask_id, question, order, (1, len(drill.questions)))
+            ready.append(DrillPush(drill.user_id, got.user.chat_id, drill.day, asked))
+        return ready
+
+    async def _resume(self, push: Push) -> DrillPush | None:
+        user = await self.repo.get_user(push.user_id)
+        ask = await self.repo.get_ask(push.ask_id) if push.ask_id else None
+        if user is None or user.chat_id is None or ask is None or push.drill_id is None:
+            return None
+        question = self.bank.question(ask.question_id)
+        drill = await self.daily.get_drill(push.drill_id)
+        if question is None or drill is None:
+            return None
+        asked = self.quiz.asked_view(ask.id, question, ask.option_order, (1, len(drill.questions)))
+        return DrillPush(user.id, user.chat_id, push.day, asked)
+
+    def _plan(self, got: PlanInputs, now: datetime) -> list[str]:
+        """Due reviews first, then new questions weighted toward the user's weakest domains."""
+        size = got.user.daily_size
+        due = [q for q, when in got.cards if when <= now and self.bank.question(q)][:size]
+        seen = {q: Seen(1, None, when) for q, when in got.cards}
+        skills = {c.domain: DomainSkill(c.answered, c.correct) for c in got.skills}
         weights = weakness_weights(self._exam_weights, skills)
-        return plan_drill(due, self.quiz.candidates(), await self.quiz.history(user.id), weights, user.daily_size,
-                          self.rng)
+        return plan_drill(due, self.quiz.candidates(), seen, weights, size, self.rng)
 
     async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int, answered_question: str) -> Asked | DrillSummary | None:
         """After an answer in a drill: the next question, the summary at the end, or None if already moved on."""
@@ -247,6 +276,10 @@ class DailyService:
                             await self.daily.count_due(user_id, tomorrow_end))
 
     # --- pushes' outcomes ----------------------------------------------------------------------
+
+    async def drill_sent(self, push: DrillPush, message_id: int) -> None:
+        """Remember that Telegram accepted the drill; sends finishing together share one transaction."""
+        await self._sent_writer.write((push.user_id, push.day, push.asked.ask_id, message_id))
 
     async def sent(self, user_id: int, day: str, kind: str) -> None:
         await self.daily.finish_push(user_id, day, kind, "sent", self.now())

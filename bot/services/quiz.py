@@ -84,6 +84,7 @@ class QuizService:
         self.rng = rng
         self.glossary = Glossary.from_groups(bank.synonyms)
         self._weights = {d.id: float(d.weight) for d in bank.domains}
+        self._candidates = tuple(Candidate(q.id, bank.domain_of(q).id) for q in bank.questions)
 
     def now(self) -> datetime:
         return require_aware(self.clock())
@@ -102,8 +103,8 @@ class QuizService:
             h.question_id: Seen(h.answered, h.last_correct, h.last_asked_at) for h in await self.repo.history(user_id)
         }
 
-    def candidates(self) -> list[Candidate]:
-        return [Candidate(q.id, self.bank.domain_of(q).id) for q in self.bank.questions]
+    def candidates(self) -> tuple[Candidate, ...]:
+        return self._candidates
 
     async def ask_next(self, user_id: int, chat_id: int, *, origin: str = "quiz") -> Asked | None:
         """Choose the user's next question and record that it was asked."""

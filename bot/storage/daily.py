@@ -8,7 +8,26 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database
-from bot.storage.repo import iso
+from bot.storage.repo import DomainCount, NewAsk, User, _user, iso
+
+_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What planning one user's drill needs, read for a whole batch of users at once."""
+
+    user: User
+    cards: tuple[tuple[str, datetime], ...]  # (question id, due), most overdue first
+    skills: tuple[DomainCount, ...]
+
+
+@dataclass(frozen=True)
+class NewDrill:
+    user_id: int
+    day: str
+    questions: list[str]
+    first: NewAsk
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,13 @@ def _drill(row) -> Drill:
                  row["finished_at"] is not None)
 
 
+async def _next_id(conn, table: str) -> int:
+    """The next AUTOINCREMENT id of `table` (call inside a write transaction)."""
+    async with conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)) as cur:
+        row = await cur.fetchone()
+    return (row[0] if row else 0) + 1
+
+
 class DailyRepo:
     def __init__(self, db: Database):
         self.db = db
@@ -102,25 +128,35 @@ class DailyRepo:
         """Record the claims and move each user's schedule on, in one transaction.
 
         Returns the claims that are new: a push already recorded for that user, day and kind
-        (a second process, a retried batch) is not claimed again.
+        (a second process, a retried batch) is not claimed again. Statements run per batch,
+        not per user: a tick may claim thousands of users.
         """
-        column = {"drill": "next_push_at", "reminder": "next_reminder_at"}
-        won = []
+        if not claims:
+            return []
+        kind = claims[0].kind
+        assert all(c.kind == kind for c in claims)
+        column = {"drill": "next_push_at", "reminder": "next_reminder_at"}[kind]
+        wanted = [c for c in claims if c.claim]
         async with self.db.tx() as conn:
-            for c in claims:
-                await conn.execute(
-                    f"UPDATE users SET {column[c.kind]} = ? WHERE id = ?",  # noqa: S608
-                    (iso(c.next_at) if c.next_at else None, c.user_id),
-                )
-                if not c.claim:
-                    continue
-                cur = await conn.execute(
-                    "INSERT INTO pushes (user_id, day, kind, status, claimed_at) VALUES (?, ?, ?, 'claimed', ?) "
-                    "ON CONFLICT DO NOTHING",
-                    (c.user_id, c.day, c.kind, iso(now)),
-                )
-                if cur.rowcount == 1:
-                    won.append(c)
+            await conn.executemany(
+                f"UPDATE users SET {column} = ? WHERE id = ?",  # noqa: S608 (column from a fixed map)
+                [(iso(c.next_at) if c.next_at else None, c.user_id) for c in claims],
+            )
+            taken: set[tuple[int, str]] = set()
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                rows = ",".join("(?, ?)" for _ in chunk)
+                params = [v for c in chunk for v in (c.user_id, c.day)]
+                async with conn.execute(
+                    f"SELECT user_id, day FROM pushes WHERE kind = ? AND (user_id, day) IN (VALUES {rows})",  # noqa: S608
+                    [kind, *params],
+                ) as cur:
+                    taken.update((r[0], r[1]) for r in await cur.fetchall())
+            won = [c for c in wanted if (c.user_id, c.day) not in taken]
+            await conn.executemany(
+                "INSERT INTO pushes (user_id, day, kind, status, claimed_at) VALUES (?, ?, ?, 'claimed', ?)",
+                [(c.user_id, c.day, c.kind, iso(now)) for c in won],
+            )
         return won
 
     async def pending(self, kind: str, limit: int) -> list[Push]:
@@ -138,29 +174,76 @@ class DailyRepo:
                 (status, iso(now), user_id, day, kind),
             )
 
+    async def plan_inputs(self, user_ids: Sequence[int]) -> dict[int, PlanInputs]:
+        users: dict[int, User] = {}
+        cards: dict[int, list[tuple[str, datetime]]] = {}
+        skills: dict[int, list[DomainCount]] = {}
+        async with self.db.read() as conn:
+            for start in range(0, len(user_ids), _CHUNK):
+                chunk = list(user_ids[start : start + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                async with conn.execute(f"SELECT * FROM users WHERE id IN ({marks})", chunk) as cur:  # noqa: S608
+                    for r in await cur.fetchall():
+                        users[r["id"]] = _user(r)
+                async with conn.execute(
+                    f"SELECT user_id, question_id, due FROM cards WHERE user_id IN ({marks}) ORDER BY due", chunk  # noqa: S608
+                ) as cur:
+                    for r in await cur.fetchall():
+                        cards.setdefault(r[0], []).append((r[1], datetime.fromisoformat(r[2])))
+                async with conn.execute(
+                    f"SELECT user_id, domain, COUNT(*), SUM(correct) FROM asks WHERE user_id IN ({marks}) "  # noqa: S608
+                    "AND status = 'answered' GROUP BY user_id, domain",
+                    chunk,
+                ) as cur:
+                    for r in await cur.fetchall():
+                        skills.setdefault(r[0], []).append(DomainCount(r[1], r[2], r[3] or 0))
+        return {uid: PlanInputs(u, tuple(cards.get(uid, ())), tuple(skills.get(uid, ()))) for uid, u in users.items()}
+
+    async def start_drills(self, drills: Sequence[NewDrill], now: datetime) -> list[tuple[int, int]]:
+        """Create the drills of a batch of pushes and their first questions, linked to the pushes, in one go.
+
+        Returns (drill id, first ask id) for each, in order. Ids are taken from sqlite_sequence
+        inside the write transaction, so a batch inserts with executemany.
+        """
+        if not drills:
+            return []
+        async with self.db.tx() as conn:
+            next_drill = await _next_id(conn, "drills")
+            next_ask = await _next_id(conn, "asks")
+            ids = [(next_drill + i, next_ask + i) for i in range(len(drills))]
+            pairs = list(zip(drills, ids, strict=True))
+            await conn.executemany(
+                "UPDATE asks SET status = 'expired' WHERE user_id = ? AND status = 'open' AND kind = 'fill'",
+                [(d.user_id,) for d in drills],
+            )
+            await conn.executemany(
+                "INSERT INTO drills (id, user_id, kind, day, questions, started_at) VALUES (?, ?, 'daily', ?, ?, ?)",
+                [(drill_id, d.user_id, d.day, json.dumps(d.questions), iso(now)) for d, (drill_id, _) in pairs],
+            )
+            await conn.executemany(
+                "INSERT INTO asks (id, user_id, chat_id, question_id, kind, domain, topic, origin, option_order, "
+                "asked_at, drill_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(ask_id, d.first.user_id, d.first.chat_id, d.first.question_id, d.first.kind, d.first.domain,
+                  d.first.topic, d.first.origin,
+                  json.dumps(d.first.option_order) if d.first.option_order is not None else None, iso(now), drill_id)
+                 for d, (drill_id, ask_id) in pairs],
+            )
+            await conn.executemany(
+                "UPDATE pushes SET drill_id = ?, ask_id = ? WHERE user_id = ? AND day = ? AND kind = 'drill'",
+                [(drill_id, ask_id, d.user_id, d.day) for d, (drill_id, ask_id) in pairs],
+            )
+        return ids
+
+    async def drills_sent(self, sent: Sequence[tuple[int, str, int, int]], now: datetime) -> None:
+        """Drills whose first question reached Telegram: (user id, day, ask id, message id). One transaction."""
+        async with self.db.tx() as conn:
+            await conn.executemany("UPDATE asks SET message_id = ? WHERE id = ?", [(m, a) for _, _, a, m in sent])
+            await conn.executemany(
+                "UPDATE pushes SET status = 'sent', sent_at = ? WHERE user_id = ? AND day = ? AND kind = 'drill'",
+                [(iso(now), u, d) for u, d, _, _ in sent],
+            )
+
     # --- drills -------------------------------------------------------------------
-
-    async def start_drill(self, user_id: int, day: str, questions: list[str], now: datetime,
-                          push_kind: str | None = None) -> int:
-        """Create a drill; for a push, link it to the push in the same transaction (a retry reuses it)."""
-        async with self.db.tx() as conn:
-            cur = await conn.execute(
-                "INSERT INTO drills (user_id, kind, day, questions, started_at) VALUES (?, 'daily', ?, ?, ?)",
-                (user_id, day, json.dumps(questions), iso(now)),
-            )
-            drill_id = int(cur.lastrowid)
-            if push_kind:
-                await conn.execute(
-                    "UPDATE pushes SET drill_id = ? WHERE user_id = ? AND day = ? AND kind = ?",
-                    (drill_id, user_id, day, push_kind),
-                )
-            return drill_id
-
-    async def link_push_ask(self, user_id: int, day: str, ask_id: int) -> None:
-        async with self.db.tx() as conn:
-            await conn.execute(
-                "UPDATE pushes SET ask_id = ? WHERE user_id = ? AND day = ? AND kind = 'drill'", (ask_id, user_id, day)
-            )
 
     async def get_drill(self, drill_id: int) -> Drill | None:
         async with self.db.read() as conn, conn.execute("SELECT * FROM drills WHERE id = ?", (drill_id,)) as cur:

@@ -85,6 +85,36 @@ class HistoryRow:
     last_asked_at: datetime
 
 
+@dataclass(frozen=True)
+class NewAsk:
+    user_id: int
+    chat_id: int
+    question_id: str
+    kind: str
+    domain: str
+    topic: str
+    option_order: list[int] | None
+    origin: str
+    drill_id: int | None = None
+
+
+async def insert_ask(conn, ask: NewAsk, now: datetime) -> int:
+    """Inside the caller's transaction: record a question put to a user.
+
+    An open fill-in ask of theirs is closed first, so their next text answers the new question.
+    """
+    await conn.execute(
+        "UPDATE asks SET status = 'expired' WHERE user_id = ? AND status = 'open' AND kind = 'fill'", (ask.user_id,)
+    )
+    cur = await conn.execute(
+        "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at, "
+        "drill_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ask.user_id, ask.chat_id, ask.question_id, ask.kind, ask.domain, ask.topic, ask.origin,
+         json.dumps(ask.option_order) if ask.option_order is not None else None, iso(now), ask.drill_id),
+    )
+    return int(cur.lastrowid)
+
+
 def _ask(row) -> Ask:
     return Ask(
         id=row["id"],
@@ -151,27 +181,8 @@ class Repo:
     ) -> int:
         """Record a question put to the user. An open fill-in ask is closed: the next text answers the new one."""
         async with self.db.tx() as conn:
-            await conn.execute(
-                "UPDATE asks SET status = 'expired' WHERE user_id = ? AND status = 'open' AND kind = 'fill'",
-                (user_id,),
-            )
-            cur = await conn.execute(
-                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at, "
-                "drill_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    user_id,
-                    chat_id,
-                    question_id,
-                    kind,
-                    domain,
-                    topic,
-                    origin,
-                    json.dumps(option_order) if option_order is not None else None,
-                    iso(now),
-                    drill_id,
-                ),
-            )
-            return int(cur.lastrowid)
+            return await insert_ask(conn, NewAsk(user_id, chat_id, question_id, kind, domain, topic, option_order,
+                                                 origin, drill_id), now)
 
     async def set_ask_message(self, ask_id: int, message_id: int) -> None:
         async with self.db.tx() as conn:

@@ -19,6 +19,7 @@ from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
 from bot.storage.repo import Repo
 from bot.tg import commands, jobs
+from bot.tg.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,9 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         .token(token)
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
-        .get_updates_read_timeout(POLL_TIMEOUT + 10)
-        # Pushes run many sends at once: give them enough connections.
-        .connection_pool_size(jobs.CONCURRENCY + 8)
+        # aiohttp instead of the default httpx: ~10x the requests per second on one core (see bot/tg/http.py).
+        .request(AiohttpRequest(connection_pool_size=jobs.CONCURRENCY + 8))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10))
     )
     if rate_limit:
         # Flood control: ~30 msg/s overall and 20/min per group; retries a 429 after its retry_after.

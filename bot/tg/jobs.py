@@ -15,39 +15,50 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services.daily import DailyService
-from bot.services.quiz import QuizService
+from bot.services.daily import DailyService, DrillPush
 from bot.storage.daily import Push
 from bot.tg import render
 
 log = logging.getLogger(__name__)
 
-BATCH = 500  # users claimed per transaction
-CONCURRENCY = 64  # sends in flight at once; the rate limiter spaces them out further
+BATCH = 500  # users claimed and planned per transaction
+CONCURRENCY = 32  # sends in flight at once; the rate limiter spaces them out further
 
 
 async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send every drill and reminder that is due; finish any that an earlier run claimed but did not send."""
-    daily: DailyService = context.application.bot_data["daily"]
-    quiz: QuizService = context.application.bot_data["quiz"]
-    pusher = Pusher(context.bot, daily, quiz)
-    await pusher.run()
+    await Pusher(context.bot, context.application.bot_data["daily"]).run()
 
 
 class Pusher:
-    def __init__(self, bot: Bot, daily: DailyService, quiz: QuizService, concurrency: int = CONCURRENCY):
-        self.bot, self.daily, self.quiz = bot, daily, quiz
+    def __init__(self, bot: Bot, daily: DailyService, concurrency: int = CONCURRENCY):
+        self.bot, self.daily = bot, daily
         self.gate = asyncio.Semaphore(concurrency)
         self.sent = 0
 
     async def run(self) -> int:
-        await self._gather([self._resume(p) for p in await self.daily.pending("drill")])
-        await self._gather([self._resume_reminder(p) for p in await self.daily.pending("reminder")])
+        # First finish what an earlier run claimed but did not send (it stopped, or Telegram failed).
+        resumed = [(p.user_id, p.day, p) for p in await self.daily.pending("drill") if await self._still_today(p)]
+        await self._send_drills(await self._prepare(resumed))
+        await self._gather([self._reminder(p.user_id, p.day) for p in await self.daily.pending("reminder")])
+        # Pipelined: the next batch is claimed and planned while the previous one is being sent.
+        sending: asyncio.Task | None = None
         while claims := await self.daily.claim_due("drill", BATCH):
-            await self._gather([self._drill(c.user_id, c.day, None) for c, _ in claims])
+            prepared = await self._prepare([(c.user_id, c.day, None) for c, _ in claims])
+            if sending is not None:
+                await sending
+            sending = asyncio.create_task(self._send_drills(prepared))
+        if sending is not None:
+            await sending
         while claims := await self.daily.claim_due("reminder", BATCH):
             await self._gather([self._reminder(c.user_id, c.day) for c, _ in claims])
         return self.sent
+
+    async def _still_today(self, push: Push) -> bool:
+        if await self.daily.still_today(push):
+            return True
+        await self.daily.skipped(push.user_id, push.day, push.kind)
+        return False
 
     async def _gather(self, jobs: list) -> None:
         async def gated(job):
@@ -56,37 +67,40 @@ class Pusher:
 
         await asyncio.gather(*(gated(j) for j in jobs))
 
-    async def _resume(self, push: Push) -> None:
-        if not await self.daily.still_today(push):
-            await self.daily.skipped(push.user_id, push.day, push.kind)
-            return
-        await self._drill(push.user_id, push.day, push)
-
-    async def _resume_reminder(self, push: Push) -> None:
-        await self._reminder(push.user_id, push.day)
-
-    async def _drill(self, user_id: int, day: str, push: Push | None) -> None:
-        try:
-            prepared = await self.daily.prepare_drill(user_id, day, push)
-            if prepared is None:
+    async def _prepare(self, items: list[tuple[int, str, Push | None]]) -> list[DrillPush]:
+        if not items:
+            return []
+        prepared = await self.daily.prepare_drills(items)
+        ready = {p.user_id for p in prepared}
+        for user_id, day, _ in items:
+            if user_id not in ready:  # blocked, no private chat, or nothing to ask
                 await self.daily.skipped(user_id, day, "drill")
-                return
-            asked = prepared.asked
+        return prepared
+
+    async def _send_drills(self, prepared: list[DrillPush]) -> None:
+        await self._gather([self._send_drill(p) for p in prepared])
+
+    async def _send_drill(self, push: DrillPush) -> None:
+        asked = push.asked
+        try:
             message = await self.bot.send_message(
-                prepared.chat_id, render.question_text(asked), parse_mode=ParseMode.HTML,
+                push.chat_id, render.question_text(asked), parse_mode=ParseMode.HTML,
                 reply_markup=render.question_keyboard(asked),
             )
-            await self.quiz.attach_message(asked.ask_id, message.message_id)
-            await self.daily.sent(user_id, day, "drill")
-            self.sent += 1
         except Forbidden:
             log.info("user blocked the bot; unsubscribed from daily drills")
-            await self.daily.blocked(user_id, day, "drill")
+            await self.daily.blocked(push.user_id, push.day, "drill")
+            return
         except BadRequest as exc:  # e.g. the chat no longer exists: retrying will not help
             log.warning("daily drill not deliverable (%s); skipped", exc.message)
-            await self.daily.skipped(user_id, day, "drill")
-        except TelegramError as exc:  # 5xx, network, a 429 beyond the limiter's retries: next tick retries
+            await self.daily.skipped(push.user_id, push.day, "drill")
+            return
+        except TelegramError as exc:  # 5xx, network, a 429 beyond the limiter's retries: the next tick retries
             log.warning("daily drill not sent yet (%s); will retry", exc)
+            return
+        # Recorded right after Telegram accepted it: a crash can repeat only sends in flight or a few ms old.
+        await self.daily.drill_sent(push, message.message_id)
+        self.sent += 1
 
     async def _reminder(self, user_id: int, day: str) -> None:
         try:

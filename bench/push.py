@@ -1,0 +1,108 @@
+"""Benchmark: N subscribers due in the same minute, pushed by the bot's real push path.
+
+    .venv/bin/python bench/push.py                 # 100,000 subscribers, stand-in not limiting
+    .venv/bin/python bench/push.py --limited 1500  # plus: 1,500 subscribers with the stand-in enforcing 30 msg/s
+
+The bot side is the real Application (HTTP to the stand-in on 127.0.0.1, which runs in its own
+process), the real SQLite file, and the same Pusher the periodic job runs. Subscribers are
+seeded with plain SQL before the clock starts, because seeding is not what is measured.
+Reports: time from the minute starting to every push handed to the sender, pushes per second,
+peak RSS of the bot process, and 429s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.config import Settings  # noqa: E402
+from bot.content import load_bank  # noqa: E402
+from bot.storage.db import Database  # noqa: E402
+from bot.tg import jobs  # noqa: E402
+from bot.tg.app import build_application  # noqa: E402
+
+TOKEN = "123456789:BENCH-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+MINUTE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+def seed(path: Path, n: int) -> None:
+    """n users in UTC, subscribed at 07:00, all due at MINUTE (the schema comes from the real migrations)."""
+    with sqlite3.connect(path) as conn:
+        conn.executemany(
+            "INSERT INTO users (id, chat_id, first_name, tz, created_at, daily_enabled, daily_time, daily_size, "
+            "next_push_at) VALUES (?, ?, 'Bench', 'UTC', ?, 1, '07:00', 5, ?)",
+            ((uid, uid, (MINUTE - timedelta(days=1)).isoformat(), MINUTE.isoformat()) for uid in range(1, n + 1)),
+        )
+
+
+def start_standin(*extra: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, str(ROOT / "bench" / "standin_server.py"), TOKEN, *extra],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip()
+    return proc, url
+
+
+def stop_standin(proc: subprocess.Popen) -> dict:
+    out, _ = proc.communicate("", timeout=30)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+async def run_case(n: int, rate_limit: bool, max_per_second: float | None) -> dict:
+    extra = ["--max-per-second", str(max_per_second)] if max_per_second else []
+    standin, url = start_standin(*extra)
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "bench.sqlite3"
+        db = await Database.open(db_path)
+        await db.migrate()
+        await db.close()
+        seed(db_path, n)
+        db = await Database.open(db_path)
+        settings = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=url, MLSQUIZ_DB=db_path)
+        clock_start = time.perf_counter()
+        # The bot's clock: the minute starts when the benchmark does, and moves with real time.
+        app = build_application(settings, load_bank(settings.content), db, rate_limit=rate_limit,
+                                clock=lambda: MINUTE + timedelta(seconds=time.perf_counter() - clock_start))
+        async with app:
+            pusher = jobs.Pusher(app.bot, app.bot_data["daily"])
+            t0 = time.perf_counter()
+            sent = await pusher.run()
+            elapsed = time.perf_counter() - t0
+        await db.close()
+    counters = stop_standin(standin)
+    return {
+        "subscribers": n,
+        "rate_limiter": rate_limit,
+        "standin_limit_per_s": max_per_second,
+        "sent": sent,
+        "seconds_to_all_pushed": round(elapsed, 2),
+        "pushes_per_second": round(sent / elapsed, 1),
+        "standin_sends": counters["sends"],
+        "429s": counters["too_many"],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=100_000)
+    parser.add_argument("--limited", type=int, default=0, help="also run this many with the stand-in at 30 msg/s")
+    args = parser.parse_args()
+    print(json.dumps(await run_case(args.subscribers, rate_limit=False, max_per_second=None)), flush=True)
+    if args.limited:
+        print(json.dumps(await run_case(args.limited, rate_limit=True, max_per_second=30)), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,40 @@
+"""Run the Bot API stand-in as its own process, so a benchmark measures the bot and not its fake Telegram.
+
+    python bench/standin_server.py TOKEN [--max-per-second 30] [--delay 0.05]
+
+Prints the URL on the first line, then serves until stdin closes; prints counters on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.standin import StandIn  # noqa: E402
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("token")
+    parser.add_argument("--max-per-second", type=float, default=None)
+    parser.add_argument("--delay", type=float, default=0.0)
+    args = parser.parse_args()
+    server = StandIn(args.token)
+    server.keep_calls = False
+    server.max_per_second = args.max_per_second
+    server.delay = args.delay
+    await server.start()
+    print(server.url, flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin
+    print(json.dumps({"sends": server.sends, "too_many": server.too_many}), flush=True)
+    await server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
