@@ -89,6 +89,8 @@ async def run_case(n: int, rate_limit: bool, max_per_second: float | None) -> di
         "seconds_to_all_pushed": round(elapsed, 2),
         "pushes_per_second": round(sent / elapsed, 1),
         "standin_sends": counters["sends"],
+        "standin_cpu_seconds": counters.get("cpu_seconds"),
+        "bot_cpu_seconds": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
         "429s": counters["too_many"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }

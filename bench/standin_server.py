@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import resource
 import sys
 from pathlib import Path
 
@@ -32,7 +33,9 @@ async def main() -> None:
     print(server.url, flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin
-    print(json.dumps({"sends": server.sends, "too_many": server.too_many}), flush=True)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"sends": server.sends, "too_many": server.too_many,
+                      "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1)}), flush=True)
     await server.stop()
 
 

@@ -11,7 +11,7 @@ import pytest
 from bot.domain.clock import NaiveDatetimeError
 from bot.domain.memory import after_answer
 from bot.domain.schedule import at_local, local_day, next_at, parse_hhmm, reminder_time
-from bot.domain.selection import Candidate, DomainSkill, Seen, plan_drill, weakness_weights
+from bot.domain.selection import Candidate, DomainSkill, Seen, group_by_domain, plan_drill, weakness_weights
 from bot.domain.streaks import compute
 from bot.services.daily import find_zone
 
@@ -146,12 +146,13 @@ def test_time_zone_change_keeps_the_days_a_person_lived():
 # --- drill planning and memory --------------------------------------------------------
 
 CANDIDATES = [Candidate(f"q{i}", "modeling" if i % 2 else "eda") for i in range(20)]
+POOLS = group_by_domain(CANDIDATES)
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def test_drill_puts_due_reviews_first_then_new_questions():
     history = {"q3": Seen(1, False, T0), "q4": Seen(1, True, T0)}
-    plan = plan_drill(["q3", "q4"], CANDIDATES, history, {"modeling": 1, "eda": 1}, 5, random.Random(1))
+    plan = plan_drill(["q3", "q4"], POOLS, history, {"modeling": 1, "eda": 1}, 5, random.Random(1))
     assert plan[:2] == ["q3", "q4"] and len(plan) == 5 and len(set(plan)) == 5
     assert not set(plan[2:]) & set(history)
 
@@ -160,14 +161,14 @@ def test_drill_leans_toward_the_weakest_domain():
     weights = weakness_weights({"modeling": 36, "eda": 24},
                                {"modeling": DomainSkill(10, 10), "eda": DomainSkill(10, 2)})
     assert weights["eda"] > weights["modeling"] * 0.9  # 24 * 1.8 = 43.2 vs 36 * 1.0
-    picks = [plan_drill([], CANDIDATES, {}, weights, 1, random.Random(seed))[0] for seed in range(400)]
+    picks = [plan_drill([], POOLS, {}, weights, 1, random.Random(seed))[0] for seed in range(400)]
     eda = sum(1 for p in picks if int(p[1:]) % 2 == 0)
     assert 0.45 < eda / len(picks) < 0.62
 
 
 def test_drill_falls_back_to_the_stalest_when_all_seen():
     history = {c.id: Seen(1, True, T0 + timedelta(days=int(c.id[1:]))) for c in CANDIDATES}
-    plan = plan_drill([], CANDIDATES, history, {"modeling": 1, "eda": 1}, 3, random.Random(0))
+    plan = plan_drill([], POOLS, history, {"modeling": 1, "eda": 1}, 3, random.Random(0))
     assert plan == ["q0", "q1", "q2"]
 
 

@@ -189,3 +189,24 @@ async def test_no_reminder_without_a_streak(clocked, standin: StandIn):
     clock.now = datetime(2026, 11, 23, 19, 0, 5, tzinfo=UTC)
     await asyncio.sleep(0.8)
     assert not [c for c in standin.calls[mark:] if "at risk" in c.text]
+
+
+async def test_a_drill_interrupted_by_quiz_can_be_continued(clocked, standin: StandIn, bank):
+    bot, clock = clocked
+    await subscribe(standin)
+    clock.advance(seconds=60)
+    first = await standin.wait_for(is_drill)
+    mark = len(standin.calls)
+    await answer_correctly(standin, bank, USER, first)
+    second = await standin.wait_for(is_drill, after=mark)
+    assert "2/5" in second.plain
+    await say(standin, "/quiz")  # wanders off: the drill's question may no longer take a typed answer
+    settings = await say(standin, "/daily")
+    resume = next(b for b in settings.buttons() if b["callback_data"] == "dr")
+    assert "1/5 done" in resume["text"]
+    mark = len(standin.calls)
+    await standin.tap(USER, settings, "dr")
+    again = await standin.wait_for(is_drill, after=mark)
+    assert "2/5" in again.plain
+    summary = await take_drill(standin, bank, again)
+    assert "Daily drill done" in summary.plain

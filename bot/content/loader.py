@@ -129,6 +129,7 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
 
     questions: list[Question] = []
     origin: dict[str, str] = {}
+    seen: dict[str, str] = {}  # every id met so far, valid or not -> its file
     files = sorted((root / "questions").glob("*.yaml"))
     if not files:
         problems.append(Problem("questions/", None, None, "no question files"))
@@ -148,18 +149,24 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
             except ValidationError as exc:
                 problems.extend(_validation_problems(rel, label, exc))
                 continue
+            # Every reference problem of a question is listed (not just the first), and its id
+            # still counts for the duplicate check, so one mistake never hides another.
+            bad = False
             if q.topic not in topic_ids:
                 problems.append(Problem(rel, q.id, "topic", f"unknown topic {q.topic!r} (see topics.yaml)"))
-                continue
+                bad = True
             if q.source.file not in source_names:
                 problems.append(Problem(rel, q.id, "source.file", f"unknown note {q.source.file!r} (see sources.yaml)"))
-                continue
-            if sections[q.source.file] and q.source.section not in sections[q.source.file]:
+                bad = True
+            elif sections[q.source.file] and q.source.section not in sections[q.source.file]:
                 problems.append(Problem(rel, q.id, "source.section",
                                         f"{q.source.section!r} is not a section of {q.source.file} in sources.yaml"))
+                bad = True
+            if q.id in seen:
+                problems.append(Problem(rel, q.id, "id", f"duplicate id (also in {seen[q.id]})"))
                 continue
-            if q.id in origin:
-                problems.append(Problem(rel, q.id, "id", f"duplicate id (also in {origin[q.id]})"))
+            seen[q.id] = rel
+            if bad:
                 continue
             origin[q.id] = rel
             questions.append(q)

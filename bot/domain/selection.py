@@ -79,9 +79,17 @@ def weakness_weights(exam_weights: Mapping[str, float], skills: Mapping[str, Dom
     return out
 
 
+def group_by_domain(candidates: Sequence[Candidate]) -> dict[str, tuple[Candidate, ...]]:
+    """The bank's questions per exam domain: computed once, used for every drill."""
+    pools: dict[str, list[Candidate]] = {}
+    for c in candidates:
+        pools.setdefault(c.domain, []).append(c)
+    return {d: tuple(p) for d, p in pools.items()}
+
+
 def plan_drill(
     due: Sequence[str],
-    candidates: Sequence[Candidate],
+    pools: Mapping[str, Sequence[Candidate]],
     history: Mapping[str, Seen],
     weights: Mapping[str, float],
     size: int,
@@ -89,30 +97,28 @@ def plan_drill(
 ) -> list[str]:
     """A drill: reviews that are due first (most overdue first, as given), then new questions by weight.
 
-    When every question has been seen, the stalest ones fill the rest.
+    `pools` are the candidates per domain (see group_by_domain). When every question has been
+    seen, the stalest ones fill the rest.
     """
     plan = list(dict.fromkeys(due))[:size]
     chosen = set(plan)
-    by_domain: dict[str, list[Candidate]] = {}
-    for c in candidates:
-        by_domain.setdefault(c.domain, []).append(c)
-    while len(plan) < size and by_domain:
-        domains = sorted(by_domain)
-        domain = rng.choices(domains, weights=[weights.get(d, 1.0) for d in domains], k=1)[0]
-        pick = _draw_unseen(by_domain[domain], history, chosen, rng)
+    open_domains = sorted(d for d, pool in pools.items() if pool)
+    while len(plan) < size and open_domains:
+        domain = rng.choices(open_domains, weights=[weights.get(d, 1.0) for d in open_domains], k=1)[0]
+        pick = _draw_unseen(pools[domain], history, chosen, rng)
         if pick is None:
-            del by_domain[domain]
+            open_domains.remove(domain)
             continue
         plan.append(pick.id)
         chosen.add(pick.id)
     if len(plan) < size:
-        stale = sorted((c for c in candidates if c.id not in chosen and c.id in history),
-                       key=lambda c: history[c.id].last_asked_at)
+        seen = (c for pool in pools.values() for c in pool if c.id not in chosen and c.id in history)
+        stale = sorted(seen, key=lambda c: history[c.id].last_asked_at)
         plan.extend(c.id for c in stale[: size - len(plan)])
     return plan
 
 
-def _draw_unseen(pool: list[Candidate], history: Mapping[str, Seen], chosen: set[str],
+def _draw_unseen(pool: Sequence[Candidate], history: Mapping[str, Seen], chosen: set[str],
                  rng: random.Random) -> Candidate | None:
     """A random candidate of the pool not yet seen or chosen: a few random tries, then a scan."""
     for _ in range(8):

@@ -35,6 +35,7 @@ class DailySettings:
     size: int
     tz: str
     next_push_local: datetime | None  # in the user's zone
+    open_drill: tuple[int, int] | None = None  # (answered, size) of today's unfinished drill
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,23 @@ class DailyService:
     async def settings(self, user_id: int) -> DailySettings:
         user = await self.repo.get_user(user_id)
         assert user is not None
-        return self._view(user)
+        view = self._view(user)
+        drill = await self.daily.open_drill(user_id, local_day(self.now(), ZoneInfo(user.tz)).isoformat())
+        if drill is None:
+            return view
+        return DailySettings(view.enabled, view.time, view.size, view.tz, view.next_push_local,
+                             (drill.position, len(drill.questions)))
+
+    async def resume(self, user_id: int, chat_id: int) -> Asked | None:
+        """Ask again the current question of today's unfinished drill (e.g. after /quiz interrupted it)."""
+        user = await self.repo.get_user(user_id)
+        if user is None:
+            return None
+        drill = await self.daily.open_drill(user_id, local_day(self.now(), ZoneInfo(user.tz)).isoformat())
+        if drill is None:
+            return None
+        return await self.quiz.ask(user_id, chat_id, drill.questions[drill.position], origin="daily",
+                                   drill_id=drill.id, drill=(drill.position + 1, len(drill.questions)))
 
     async def update(self, user_id: int, *, enabled: bool | None = None, daily_time: time | None = None,
                      size: int | None = None, tz: str | None = None) -> DailySettings:
@@ -244,7 +261,7 @@ class DailyService:
         seen = {q: Seen(1, None, when) for q, when in got.cards}
         skills = {c.domain: DomainSkill(c.answered, c.correct) for c in got.skills}
         weights = weakness_weights(self._exam_weights, skills)
-        return plan_drill(due, self.quiz.candidates(), seen, weights, size, self.rng)
+        return plan_drill(due, self.quiz.pools, seen, weights, size, self.rng)
 
     async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int, answered_question: str) -> Asked | DrillSummary | None:
         """After an answer in a drill: the next question, the summary at the end, or None if already moved on."""

@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.content import Bank, Question, QuestionType
 from bot.domain.clock import require_aware
 from bot.domain.grading import Glossary, Verdict, grade_choice, grade_text
-from bot.domain.selection import Candidate, Seen, pick_next, shuffled_order
+from bot.domain.selection import Candidate, Seen, group_by_domain, pick_next, shuffled_order
 from bot.domain.memory import after_answer
 from bot.domain.schedule import local_day
 from bot.storage.repo import Ask, DayProgress, Repo, User
@@ -85,6 +85,7 @@ class QuizService:
         self.glossary = Glossary.from_groups(bank.synonyms)
         self._weights = {d.id: float(d.weight) for d in bank.domains}
         self._candidates = tuple(Candidate(q.id, bank.domain_of(q).id) for q in bank.questions)
+        self.pools = group_by_domain(self._candidates)
 
     def now(self) -> datetime:
         return require_aware(self.clock())

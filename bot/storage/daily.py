@@ -245,6 +245,15 @@ class DailyRepo:
 
     # --- drills -------------------------------------------------------------------
 
+    async def open_drill(self, user_id: int, day: str) -> Drill | None:
+        """The user's unfinished drill of that local day, if any."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT * FROM drills WHERE user_id = ? AND day = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+            (user_id, day),
+        ) as cur:
+            row = await cur.fetchone()
+        return _drill(row) if row else None
+
     async def get_drill(self, drill_id: int) -> Drill | None:
         async with self.db.read() as conn, conn.execute("SELECT * FROM drills WHERE id = ?", (drill_id,)) as cur:
             row = await cur.fetchone()

@@ -55,6 +55,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(handlers.on_daily_size, pattern=render.CB_PATTERN_DAILY_SIZE))
     app.add_handler(CallbackQueryHandler(handlers.on_zone, pattern=render.CB_PATTERN_ZONE))
     app.add_handler(CallbackQueryHandler(handlers.on_quiz_button, pattern=render.CB_PATTERN_QUIZ))
+    app.add_handler(CallbackQueryHandler(handlers.on_resume_drill, pattern=render.CB_PATTERN_RESUME))
     app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))

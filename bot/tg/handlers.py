@@ -253,6 +253,19 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("timezone edit skipped: %s", exc)
 
 
+async def on_resume_drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """'Continue today's drill' under /daily: ask its current question again."""
+    query = update.callback_query
+    user, _ = await _meet(update, context)
+    chat_id = query.message.chat.id if query.message else user.id
+    asked = await daily_service(context).resume(user.id, chat_id)
+    if asked is None:
+        await query.answer(render.nothing_to_resume())
+        return
+    await query.answer()
+    await send_asked(context, chat_id, asked)
+
+
 async def on_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Answer a question now' under a reminder."""
     query = update.callback_query

@@ -119,3 +119,4 @@ class Pusher:
             await self.daily.skipped(user_id, day, "reminder")
         except TelegramError as exc:
             log.warning("reminder not sent yet (%s); will retry", exc)
+

@@ -31,11 +31,13 @@ CB_DAILY_TIME = "d:t:{hhmm}"
 CB_DAILY_SIZE = "d:n:{n}"
 CB_ZONE = "z:{zone}"
 CB_QUIZ = "go"  # "answer a question now" under a reminder
+CB_RESUME = "dr"  # continue today's unfinished drill
 CB_PATTERN_DAILY_TOGGLE = r"^d:(on|off)$"
 CB_PATTERN_DAILY_TIME = r"^d:t:(\d{4})$"
 CB_PATTERN_DAILY_SIZE = r"^d:n:(\d{1,2})$"
 CB_PATTERN_ZONE = r"^z:([A-Za-z0-9_/+-]{1,40})$"
 CB_PATTERN_QUIZ = r"^go$"
+CB_PATTERN_RESUME = r"^dr$"
 
 
 def clip(text: str, limit: int = MAX_MESSAGE) -> str:
@@ -99,27 +101,26 @@ def question_text(asked: Asked) -> str:
     return clip("\n".join(parts))
 
 
-def question_keyboard(asked: Asked, selected: Sequence[int] = ()) -> InlineKeyboardMarkup | None:
+def _question_buttons(asked: Asked, selected: Sequence[int] = ()) -> list[list[tuple[str, str]]]:
+    """The question's buttons as rows of (label, callback data)."""
     q = asked.question
     if q.type is QuestionType.fill:
-        return None
+        return []
     if q.type is QuestionType.single:
-        row = [
-            InlineKeyboardButton(LETTERS[pos], callback_data=CB_ANSWER.format(ask=asked.ask_id, pos=pos))
-            for pos in range(len(asked.order))
-        ]
-        return InlineKeyboardMarkup([row])
-    row = [
-        InlineKeyboardButton(
-            f"{'☑' if pos in selected else '☐'} {LETTERS[pos]}",
-            callback_data=CB_TOGGLE.format(ask=asked.ask_id, pos=pos),
-        )
+        return [[(LETTERS[pos], CB_ANSWER.format(ask=asked.ask_id, pos=pos)) for pos in range(len(asked.order))]]
+    toggles = [
+        (f"{'☑' if pos in selected else '☐'} {LETTERS[pos]}", CB_TOGGLE.format(ask=asked.ask_id, pos=pos))
         for pos in range(len(asked.order))
     ]
-    submit = InlineKeyboardButton(
-        f"Submit ({len(selected)}/{q.choose})", callback_data=CB_SUBMIT.format(ask=asked.ask_id)
-    )
-    return InlineKeyboardMarkup([row[:3], row[3:], [submit]])
+    submit = (f"Submit ({len(selected)}/{q.choose})", CB_SUBMIT.format(ask=asked.ask_id))
+    return [toggles[:3], toggles[3:], [submit]]
+
+
+def question_keyboard(asked: Asked, selected: Sequence[int] = ()) -> InlineKeyboardMarkup | None:
+    rows = _question_buttons(asked, selected)
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
 
 
 def next_keyboard(ask_id: int) -> InlineKeyboardMarkup:
@@ -268,7 +269,11 @@ def daily_keyboard(settings: DailySettings) -> InlineKeyboardMarkup:
                                   callback_data=CB_DAILY_TIME.format(hhmm=t.replace(":", ""))) for t in TIMES]
     sizes = [InlineKeyboardButton(("• " if n == settings.size else "") + f"{n} questions",
                                   callback_data=CB_DAILY_SIZE.format(n=n)) for n in SIZES]
-    return InlineKeyboardMarkup([[toggle], times[:3], times[3:], sizes[:2], sizes[2:]])
+    rows = [[toggle], times[:3], times[3:], sizes[:2], sizes[2:]]
+    if settings.open_drill is not None:
+        done, size = settings.open_drill
+        rows.insert(0, [InlineKeyboardButton(f"Continue today's drill ({done}/{size} done) ▶", callback_data=CB_RESUME)])
+    return InlineKeyboardMarkup(rows)
 
 
 def daily_bad_time(text: str) -> str:
@@ -323,6 +328,10 @@ def reminder_text(reminder: Reminder) -> str:
     more = "question" if reminder.remaining == 1 else "questions"
     return (f"🔥 Your <b>{reminder.streak.current}-day streak</b> is at risk! Answer {reminder.remaining} more "
             f"{more} today to keep it.")
+
+
+def nothing_to_resume() -> str:
+    return "Today's drill is finished (or has not arrived yet). Send /quiz for a question now."
 
 
 def reminder_keyboard() -> InlineKeyboardMarkup:
