@@ -54,6 +54,8 @@ def ok(attempt: str, *accepted: str) -> bool:
         ("approximately 95%", "95%"),
         ("1/3", "1/3"),  # a fraction is one number, not "1 or 3"
         ("(2,16)", "(2, 16)"),
+        ("-20000", "-20,000"),
+        ("tf-idf", "TF-IDF"),
         ("RCF (Random Cut Forest)", "Random Cut Forest"),  # the same answer named twice
         ("TLS (Transport Layer Security)", "TLS"),
     ],
@@ -96,6 +98,8 @@ def test_listed_variant_counts():
         ("3/1", "1/3"),  # an inverted fraction
         ("1 or 3", "1/3"),
         ("(16, 2)", "(2, 16)"),  # several numbers are an ordered answer
+        ("20000", "-20,000"),  # the sign matters
+        ("-1", "1"),
     ],
 )
 def test_rejects_near_misses(attempt: str, accepted: str):

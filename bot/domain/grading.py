@@ -48,7 +48,8 @@ _NUMBER_WORDS = {
 }
 _TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
-_TOKEN = re.compile(r"\d+(?:\.\d+)?/\d+(?:\.\d+)?|\d+(?:\.\d+)?|[a-z0-9]+")
+# A minus sign belongs to a number when nothing alphanumeric precedes it: "-20,000" is not "20000".
+_TOKEN = re.compile(r"\d+(?:\.\d+)?/\d+(?:\.\d+)?|(?<![a-z0-9])-?\d+(?:\.\d+)?|[a-z0-9]+")
 MAX_ATTEMPT_CHARS = 500  # longer input is not an answer to a short-answer question
 
 
@@ -311,7 +312,7 @@ def _comparable(wrote: str, wanted: str) -> bool:
 
 
 def _is_number(t: str) -> bool:
-    return bool(re.fullmatch(r"\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?", t))
+    return bool(re.fullmatch(r"-?\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?", t))
 
 
 def grade_choice(selected: Iterable[int], correct: Iterable[int]) -> bool:

@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from rapidfuzz import fuzz, process
 
@@ -17,7 +17,7 @@ from bot.domain.schedule import at_local, local_day, next_at, reminder_time
 from bot.domain.selection import DomainSkill, Seen, plan_drill, shuffled_order, weakness_weights
 from bot.services.quiz import Asked, Clock, QuizService
 from bot.storage.batch import GroupCommit
-from bot.storage.daily import Claim, DailyRepo, NewDrill, PlanInputs, Push
+from bot.storage.daily import Claim, DailyRepo, DueUser, NewDrill, PlanInputs, Push
 from bot.storage.repo import NewAsk, Repo, User
 
 SIZES = (3, 5, 10, 15)
