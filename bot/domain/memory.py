@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from fsrs import Card, Rating, Scheduler
 
@@ -37,12 +37,3 @@ def after_answer(card_json: str | None, correct: bool, now: datetime) -> Memory:
     card = Card.from_dict(json.loads(card_json)) if card_json else new_card(now)
     card, _ = _SCHEDULER.review_card(card, Rating.Good if correct else Rating.Again, review_datetime=now)
     return Memory(json.dumps(card.to_dict()), card.due)
-
-
-def retrievability(card_json: str, now: datetime) -> float:
-    """Probability (0–1) the user recalls the answer now."""
-    return _SCHEDULER.get_card_retrievability(Card.from_dict(json.loads(card_json)), require_aware(now))
-
-
-def due_within(due: datetime, now: datetime, horizon: timedelta) -> bool:
-    return due <= require_aware(now) + horizon

@@ -56,7 +56,7 @@ def welcome(first_name: str | None, returning: bool, tz: str) -> str:
         "(MLS-C01) exam, a few questions at a time.\n\n"
         "• /quiz asks you one question now: tap an option, or type the answer when there are no options.\n"
         "• After each answer you get the correct answer and why.\n"
-        "• /stats shows your accuracy per exam domain.\n\n"
+        "• /stats shows your accuracy per exam domain.\n"
         "• /daily sends you a short drill every day at a time you choose, and keeps your streak.\n\n"
         f"Your time zone is <b>{escape(tz)}</b>; change it with /timezone (for example <code>/timezone Europe/Berlin</code>).\n\n"
         "Ready? Send /quiz."
