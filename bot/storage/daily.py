@@ -272,13 +272,6 @@ class DailyRepo:
 
     # --- memory and days --------------------------------------------------------------
 
-    async def due_cards(self, user_id: int, before: datetime, limit: int) -> list[str]:
-        async with self.db.read() as conn, conn.execute(
-            "SELECT question_id FROM cards WHERE user_id = ? AND due <= ? ORDER BY due LIMIT ?",
-            (user_id, iso(before), limit),
-        ) as cur:
-            return [r[0] for r in await cur.fetchall()]
-
     async def count_due(self, user_id: int, before: datetime) -> int:
         async with self.db.read() as conn, conn.execute(
             "SELECT COUNT(*) FROM cards WHERE user_id = ? AND due <= ?", (user_id, iso(before))
