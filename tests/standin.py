@@ -29,6 +29,7 @@ class Call:
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
     result: Any = None
+    files: dict[str, tuple[str, bytes, str]] = field(default_factory=dict)  # field -> (filename, content, type)
 
     @property
     def chat_id(self) -> int | None:
@@ -114,11 +115,14 @@ class StandIn:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params: dict[str, Any] = {}
+        files: dict[str, tuple[str, bytes, str]] = {}
         if request.content_type == "application/json":
             params = await request.json()
         else:
             form = await request.post()
             params = {k: _decode(v) for k, v in form.items() if isinstance(v, str)}
+            # Uploads (sendDocument, sendPhoto) arrive as multipart file parts.
+            files = {k: (v.filename, v.file.read(), v.content_type) for k, v in form.items() if isinstance(v, web.FileField)}
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         if self.delay:
@@ -141,7 +145,7 @@ class StandIn:
             return web.json_response(
                 {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}, status=403
             )
-        call = Call(method, params)
+        call = Call(method, params, files=files)
         call.result = self._result(call)
         if method.startswith("send"):
             self.sends += 1
