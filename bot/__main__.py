@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from bot import logs
 from bot.config import Settings
 from bot.content import ContentError, load_bank
+from bot.storage.backup import BackupError, backup
 from bot.storage.db import MigrationError
 
 
@@ -28,9 +31,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlsquiz", description="AWS ML Specialty exam-prep Telegram bot")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="start the bot (the default)")
+    backup_cmd = sub.add_parser("backup", help="copy the live database consistently to a new file")
+    backup_cmd.add_argument("path", type=Path, help="where to write the copy (must not exist yet)")
     args = parser.parse_args(argv)
 
     settings = _settings()
+    if args.command == "backup":
+        try:
+            size = backup(settings.db, args.path)
+        except (BackupError, sqlite3.Error) as exc:
+            print(f"mlsquiz: backup failed: {exc}", file=sys.stderr)
+            return 1
+        print(f"mlsquiz: backed up {settings.db} to {args.path} ({size:,} bytes, integrity ok)")
+        return 0
     if settings.telegram_bot_token is None:
         print("mlsquiz: TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it.", file=sys.stderr)
         return 2

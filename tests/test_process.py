@@ -216,3 +216,69 @@ async def test_kill_9_mid_push_every_subscriber_gets_one_drill(tmp_path: Path, s
     print(f"kill -9 after {at_kill} of {len(users)} drills; {repeated} sent twice")
     assert repeated <= 3, f"{repeated} subscribers got the drill twice"
     assert "Traceback" not in (tmp_path / "push.log").read_text()
+
+
+async def test_kill_9_with_updates_queued_loses_none(tmp_path: Path, standin: StandIn):
+    """Updates the bot fetched and confirmed but had not handled yet are handled after a restart."""
+    users = list(range(700_001, 700_041))
+    db = tmp_path / "inbox.sqlite3"
+    bot = BotProcess(standin, db, tmp_path / "inbox.log")
+    await bot.start()
+    standin.delay = 0.5  # replies are slow, so most of the batch is still being handled at the kill
+    for uid in users:
+        last = await standin.send_text(uid, "/quiz")
+    deadline = asyncio.get_running_loop().time() + 30
+    while standin.confirmed_offset <= last["update_id"] and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.005)
+    assert standin.confirmed_offset > last["update_id"], "the bot never confirmed the batch"
+    await bot.kill9()
+
+    at_kill = {c.chat_id for c in standin.calls if c.method == "sendMessage"}
+    standin.delay = 0.0
+    await bot.start()
+    deadline = asyncio.get_running_loop().time() + 60
+    while not set(users) <= {c.chat_id for c in standin.calls if c.method == "sendMessage"} \
+            and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert await bot.terminate() == 0
+    got = {c.chat_id for c in standin.calls if c.method == "sendMessage"}
+    print(f"kill -9 with {len(users) - len(at_kill & set(users))} of {len(users)} updates unanswered; "
+          f"after restart {len(got & set(users))} answered")
+    assert len(at_kill & set(users)) < len(users), "the kill came too late to test anything"
+    assert set(users) <= got, f"lost: {sorted(set(users) - got)}"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(DISTINCT user_id) FROM asks").fetchone()[0] == len(users)
+
+
+async def test_backup_of_a_live_database_restores(tmp_path: Path, standin: StandIn):
+    """`mlsquiz backup` copies the database while the bot runs; the copy starts a bot that remembers."""
+    db, copy = tmp_path / "live.sqlite3", tmp_path / "backups" / "copy.sqlite3"
+    bot = BotProcess(standin, db, tmp_path / "backup.log")
+    await bot.start()
+    for uid in range(600_001, 600_021):
+        await standin.send_text(uid, "/daily 06:45")
+    await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 600_020 and "06:45" in c.plain)
+    out = await asyncio.to_thread(run_cli, "backup", str(copy), MLSQUIZ_DB=str(db))
+    assert out.returncode == 0, out.stderr
+    assert "integrity ok" in out.stdout
+    again = await asyncio.to_thread(run_cli, "backup", str(copy), MLSQUIZ_DB=str(db))
+    assert again.returncode == 1 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    assert await bot.terminate() == 0
+
+    with sqlite3.connect(copy) as conn:
+        rows = conn.execute("SELECT COUNT(*) FROM users WHERE daily_enabled = 1 AND daily_time = '06:45'").fetchone()
+    assert rows[0] == 20
+    # Restoring is starting the bot on the copy.
+    restored = BotProcess(standin, copy, tmp_path / "restored.log")
+    await restored.start()
+    mark = len(standin.calls)
+    await standin.send_text(600_007, "/daily")
+    reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 600_007, after=mark)
+    assert "06:45" in reply.plain
+    assert await restored.terminate() == 0
+
+
+def test_backup_without_a_database_says_so(tmp_path: Path):
+    out = run_cli("backup", str(tmp_path / "x.sqlite3"), MLSQUIZ_DB=str(tmp_path / "missing.sqlite3"))
+    assert out.returncode == 1 and "no database at" in out.stderr and "Traceback" not in out.stderr

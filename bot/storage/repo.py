@@ -318,3 +318,4 @@ class Repo:
                 "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
                 (update_id, iso(now)),
             )
+            await conn.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))

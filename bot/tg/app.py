@@ -8,7 +8,6 @@ import random
 import signal
 from datetime import UTC, datetime
 
-from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Settings
@@ -18,13 +17,17 @@ from bot.services.quiz import Clock, QuizService
 from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
 from bot.storage.repo import Repo
+from bot.storage.inbox import Inbox
 from bot.tg import commands, jobs
 from bot.tg.http import AiohttpRequest
+from bot.tg.intake import Intake
+from bot.tg.ordering import PerUserOrder
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
 PUSH_INTERVAL = 20.0  # seconds between looks at who is due for a drill or reminder
+MAX_CONCURRENT_UPDATES = 64  # updates handled at once (each person's still one at a time)
 OVERALL_PER_SECOND = 28  # messages per second across all chats: under Telegram's ~30 with a margin
 
 
@@ -44,6 +47,9 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         # aiohttp instead of the default httpx: ~10x the requests per second on one core (see bot/tg/http.py).
         .request(AiohttpRequest(connection_pool_size=jobs.CONCURRENCY + 8))
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10))
+        # Updates are fetched by bot/tg/intake.py (stored before they are confirmed), not PTB's Updater.
+        .updater(None)
+        .concurrent_updates(PerUserOrder(MAX_CONCURRENT_UPDATES))
     )
     if rate_limit:
         # Flood control, retrying a 429 after its retry_after. Overall: one send every 1/28 s rather than
@@ -84,17 +90,20 @@ async def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT) if handle_signals else ():
             loop.add_signal_handler(sig, stop.set)
+        intake = Intake(app, Inbox(db), clock=clock, timeout=poll_timeout)
         async with app:
+            await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
             await app.bot.set_my_commands(commands.bot_commands())
             await app.start()
-            await app.updater.start_polling(
-                timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-            )
+            await intake.replay()
+            polling = asyncio.create_task(intake.run(stop), name="intake")
             log.info("mlsquiz is running as @%s with %d questions", app.bot.username, len(bank.questions))
             await stop.wait()
             log.info("stopping: finishing the updates in progress")
-            await app.updater.stop()
-            await app.stop()
+            polling.cancel()  # an unconfirmed batch in flight is simply fetched again next time
+            await asyncio.gather(polling, return_exceptions=True)
+            await app.stop()  # handles what is queued, then returns
+            await intake.confirm()
     finally:
         await db.close()
         log.info("database closed")

@@ -1,0 +1,108 @@
+"""Fetching updates so that none is lost: store each one before confirming it to Telegram.
+
+python-telegram-bot's Updater confirms an update (the next getUpdates offset) as soon as it is in
+the in-memory queue, so a crash loses whatever was queued but not yet handled. Here the fetched
+batch is written to the `inbox` table in one transaction first; only then does the next
+getUpdates confirm it. An update leaves the inbox in the transaction that marks it handled, and
+whatever is still there at start-up is handled again. Effects are idempotent by update_id (and
+answers by ask: the first answer wins), so handling an update twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from telegram import Update
+from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.storage.inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+KEEP_HANDLED = timedelta(days=2)  # Telegram redelivers an unconfirmed update for at most 24 hours
+
+
+class Intake:
+    """Long-polls getUpdates, stores each batch durably, then hands the updates to the Application."""
+
+    def __init__(self, app: Application, inbox: Inbox, *, clock: Callable[[], datetime], timeout: int,
+                 limit: int = 100):
+        self.app, self.inbox, self.clock = app, inbox, clock
+        self.timeout, self.limit = timeout, limit
+        self.offset: int | None = None
+        self._queued: set[int] = set()  # ids handed over in this process, so a redelivery is not queued twice
+
+    async def replay(self) -> int:
+        """Queue the updates a previous run stored but did not finish; returns how many."""
+        await self.inbox.prune(self.clock() - KEEP_HANDLED)
+        pending = await self.inbox.pending()
+        for update_id, payload in pending:
+            await self._hand_over(Update.de_json(json.loads(payload), self.app.bot), update_id)
+        if pending:
+            log.info("replaying %d updates received before the last stop", len(pending))
+        return len(pending)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop` is set. Network trouble is retried with back-off, never fatal."""
+        backoff = 1.0
+        while not stop.is_set():
+            try:
+                await self.poll_once()
+                backoff = 1.0
+            except RetryAfter as exc:
+                await _sleep_or_stop(stop, _seconds(exc.retry_after))
+            except (InvalidToken, Conflict) as exc:
+                log.error("getUpdates refused: %s; retrying in %.0f s", exc, backoff)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 60.0)
+            except TelegramError as exc:
+                log.warning("getUpdates failed: %s; retrying in %.0f s", exc, backoff)
+                await _sleep_or_stop(stop, backoff)
+                backoff = min(backoff * 2, 30.0)
+
+    async def poll_once(self) -> int:
+        """One getUpdates: store what arrived, then queue it. Returns the number of updates."""
+        updates = await self.app.bot.get_updates(offset=self.offset, limit=self.limit, timeout=self.timeout,
+                                                 allowed_updates=Update.ALL_TYPES)
+        if not updates:
+            return 0
+        fresh = [u for u in updates if u.update_id not in self._queued]
+        if fresh:
+            await self.inbox.store([(u.update_id, json.dumps(u.to_dict())) for u in fresh], self.clock())
+        # Only now may the next getUpdates confirm them.
+        self.offset = updates[-1].update_id + 1
+        for update in fresh:
+            await self._hand_over(update, update.update_id)
+        return len(updates)
+
+    async def _hand_over(self, update: Update, update_id: int) -> None:
+        if update_id in self._queued:
+            return
+        self._queued.add(update_id)
+        if len(self._queued) > 100_000:  # bounded: dedup across restarts is the database's job
+            self._queued = set(sorted(self._queued)[-50_000:])
+        await self.app.update_queue.put(update)
+
+    async def confirm(self) -> None:
+        """Confirm everything fetched so far (at shutdown, once the queue is handled)."""
+        if self.offset is not None:
+            try:
+                await self.app.bot.get_updates(offset=self.offset, limit=1, timeout=0)
+            except TelegramError as exc:
+                log.info("could not confirm the last updates (%s); they will be deduplicated next time", exc)
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

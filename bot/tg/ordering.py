@@ -1,0 +1,63 @@
+"""Handle different people's updates concurrently and each person's in the order they arrived."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+
+def update_key(update: object) -> tuple[str, int] | None:
+    """Whose turn an update waits for: its user's, else its chat's; None for updates tied to neither."""
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return ("user", update.effective_user.id)
+        if update.effective_chat is not None:
+            return ("chat", update.effective_chat.id)
+    return None
+
+
+class PerUserOrder(BaseUpdateProcessor):
+    """Up to `max_concurrent_updates` updates at once, but one at a time per user.
+
+    A person's second tap must see the first one's effect (toggle, then submit), so their updates run
+    in arrival order. The per-user turn is taken before a concurrency slot, so a flood from one user
+    waits in its own line and never occupies the slots everyone else needs.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._turns: dict[tuple[str, int], asyncio.Lock] = {}
+        self._waiting: dict[tuple[str, int], int] = {}
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = update_key(update)
+        if key is None:
+            await super().process_update(update, coroutine)
+            return
+        lock = self._turns.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:  # asyncio.Lock is first come, first served
+                await super().process_update(update, coroutine)
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._turns[key]
+
+    def backlog(self, update: object) -> int:
+        """How many of this update's user's updates are waiting or running (itself included)."""
+        key = update_key(update)
+        return self._waiting.get(key, 0) if key is not None else 0
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass

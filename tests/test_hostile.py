@@ -1,0 +1,263 @@
+"""Odd and hostile updates: no traceback, a sensible reply where one is due, and the bot keeps serving others."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import correct_positions, question_in
+from tests.standin import BOT_ID, BOT_USERNAME, StandIn
+
+_ids = itertools.count(800_001)
+NOW = int(time.time())
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "MLS Quiz", "username": BOT_USERNAME}
+GROUP = {"id": -100_555, "type": "supergroup", "title": "ML study"}
+CHANNEL = {"id": -100_777, "type": "channel", "title": "news"}
+
+REPLY = "reply"  # the sender's chat gets a message, or a callback gets an answer
+SILENT = "silent"  # nothing is sent to that chat (ignoring is the sensible answer)
+ANY = "any"  # either, as long as nothing fails
+
+
+def person(uid: int, **extra: Any) -> dict:
+    return {"id": uid, "is_bot": False, "first_name": "Eve", **extra}
+
+
+def private(uid: int, **fields: Any) -> tuple[int, dict]:
+    """A private message from a fresh user; returns (chat to watch, update)."""
+    msg = {"message_id": next(_ids), "date": NOW, "chat": {"id": uid, "type": "private", "first_name": "Eve"},
+           "from": person(uid), **fields}
+    return uid, {"message": msg}
+
+
+def text(uid: int, body: str, **extra: Any) -> tuple[int, dict]:
+    fields: dict[str, Any] = {"text": body, **extra}
+    if body.startswith("/"):
+        fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(body.split()[0])}]
+    return private(uid, **fields)
+
+
+def callback(uid: int, data: str | None, *, message: bool = True, **extra: Any) -> tuple[int, dict]:
+    query: dict[str, Any] = {"id": f"cb{uid}", "from": person(uid), "chat_instance": str(uid), **extra}
+    if data is not None:
+        query["data"] = data
+    if message:
+        query["message"] = {"message_id": 5, "date": NOW, "chat": {"id": uid, "type": "private"},
+                            "from": BOT_USER, "text": "an old question"}
+    else:
+        query["inline_message_id"] = "AAAAinline"
+    return uid, {"callback_query": query}
+
+
+def group_message(uid: int, **fields: Any) -> tuple[int, dict]:
+    msg = {"message_id": next(_ids), "date": NOW, "chat": GROUP, "from": person(uid), **fields}
+    return GROUP["id"], {"message": msg}
+
+
+def member_update(chat: dict, uid: int, old: str, new: str, key: str = "my_chat_member") -> tuple[int, dict]:
+    who = BOT_USER if key == "my_chat_member" else person(uid + 1)
+    return chat["id"], {key: {"chat": chat, "from": person(uid), "date": NOW,
+                              "old_chat_member": {"status": old, "user": who},
+                              "new_chat_member": {"status": new, "user": who}}}
+
+
+def corpus() -> list[tuple[str, str, int, dict]]:
+    """(name, expectation, chat to watch, update) — each case from its own user."""
+    uid = itertools.count(810_001)
+    photo = [{"file_id": "p1", "file_unique_id": "u1", "width": 90, "height": 90}]
+    cases: list[tuple[str, str, tuple[int, dict]]] = [
+        # text of every shape
+        ("4096 chars", REPLY, text(next(uid), "x" * 4096)),
+        ("5000 chars", REPLY, text(next(uid), "word " * 1000)),
+        ("empty text", ANY, text(next(uid), "")),
+        ("whitespace only", REPLY, text(next(uid), "   \n\t ")),
+        ("emoji only", REPLY, text(next(uid), "🤖🔥💯" * 30)),
+        ("RTL Arabic", REPLY, text(next(uid), "مرحبا، ما هو أفضل خوارزمية؟")),
+        ("RTL Hebrew mixed", REPLY, text(next(uid), "שלום XGBoost \u202etxt.exe")),
+        ("zero-width", REPLY, text(next(uid), "\u200b\u200c\u200d\ufeff")),
+        ("NUL byte", REPLY, text(next(uid), "a\x00b")),
+        ("HTML in text", REPLY, text(next(uid), "<b>bold</b> &amp; <script>alert(1)</script>")),
+        ("combining marks", REPLY, text(next(uid), "Z̵̡̢͇̭a̶l̷g̸o̵" * 20)),
+        # commands with junk
+        ("/start junk", REPLY, text(next(uid), "/start 💥 ../../etc/passwd ' OR 1=1 --")),
+        ("/quiz junk", REPLY, text(next(uid), "/quiz %s%s%n")),
+        ("/daily 99:99", REPLY, text(next(uid), "/daily 99:99")),
+        ("/daily junk", REPLY, text(next(uid), "/daily tomorrow-ish 7:30:00:00")),
+        ("/daily huge", REPLY, text(next(uid), "/daily " + "9" * 3000)),
+        ("/timezone injection", REPLY, text(next(uid), "/timezone Europe/Berlin'; DROP TABLE users; --")),
+        ("/timezone path", REPLY, text(next(uid), "/timezone ../../../etc/localtime")),
+        ("/timezone long", REPLY, text(next(uid), "/timezone " + "A/" * 2000)),
+        ("/stats args", REPLY, text(next(uid), "/stats please now")),
+        ("/help emoji", REPLY, text(next(uid), "/help 🆘")),
+        ("unknown command", REPLY, text(next(uid), "/rm_rf_everything")),
+        ("uppercase command", REPLY, text(next(uid), "/QUIZ")),
+        ("other bot's command", ANY, text(next(uid), "/quiz@some_other_bot")),
+        ("our bot's command", REPLY, text(next(uid), f"/quiz@{BOT_USERNAME}")),
+        ("bare slash", REPLY, text(next(uid), "/")),
+        # forged and odd callback data
+        ("forged ask id", REPLY, callback(next(uid), "a:999999999:0")),
+        ("negative ask", REPLY, callback(next(uid), "a:-5:0")),
+        ("non-numeric ask", REPLY, callback(next(uid), "a:abc:zz")),
+        ("toggle out of range", REPLY, callback(next(uid), "t:1:99")),
+        ("empty data", REPLY, callback(next(uid), "")),
+        ("64-byte junk", REPLY, callback(next(uid), "x" * 64)),
+        ("oversized data", REPLY, callback(next(uid), "a:" + "9" * 200)),
+        ("unicode data", REPLY, callback(next(uid), "z:Ёжик/В_тумане")),
+        ("forged zone", REPLY, callback(next(uid), "z:Mars/Phobos")),
+        ("forged time", REPLY, callback(next(uid), "d:t:2599")),
+        ("forged size", REPLY, callback(next(uid), "d:n:100000")),
+        ("game callback, no data", ANY, callback(next(uid), None, game_short_name="snake")),
+        ("inline message callback", ANY, callback(next(uid), "a:1:0", message=False)),
+        # non-text messages
+        ("sticker", REPLY, private(next(uid), sticker={"file_id": "s", "file_unique_id": "s", "type": "regular",
+                                                      "width": 512, "height": 512, "is_animated": False,
+                                                      "is_video": False})),
+        ("photo", REPLY, private(next(uid), photo=photo, caption="what is this?")),
+        ("voice", REPLY, private(next(uid), voice={"file_id": "v", "file_unique_id": "v", "duration": 3})),
+        ("location", REPLY, private(next(uid), location={"latitude": 52.5, "longitude": 13.4})),
+        ("contact", REPLY, private(next(uid), contact={"phone_number": "+100", "first_name": "X"})),
+        ("dice", REPLY, private(next(uid), dice={"emoji": "🎲", "value": 6})),
+        ("document", REPLY, private(next(uid), document={"file_id": "d", "file_unique_id": "d"})),
+        ("forwarded", REPLY, text(next(uid), "forwarded text",
+                                  forward_origin={"type": "hidden_user", "date": NOW, "sender_user_name": "X"})),
+        ("from a bot", ANY, private(next(uid), text="hello", **{"from": {"id": 123, "is_bot": True,
+                                                                         "first_name": "OtherBot"}})),
+        ("far-future date", REPLY, text(next(uid), "/help", date=NOW + 10**8)),
+        # updates that are not messages from a person
+        ("channel post", SILENT, (CHANNEL["id"], {"channel_post": {"message_id": next(_ids), "date": NOW,
+                                                                   "chat": CHANNEL, "text": "/quiz"}})),
+        ("edited channel post", SILENT, (CHANNEL["id"], {"edited_channel_post": {
+            "message_id": next(_ids), "date": NOW, "edit_date": NOW, "chat": CHANNEL, "text": "x"}})),
+        ("message without from", ANY, (GROUP["id"], {"message": {"message_id": next(_ids), "date": NOW,
+                                                                 "chat": GROUP, "text": "anonymous admin",
+                                                                 "sender_chat": GROUP}})),
+        ("edited message", SILENT, (830_001, {"edited_message": {
+            "message_id": 9, "date": NOW, "edit_date": NOW, "chat": {"id": 830_001, "type": "private"},
+            "from": person(830_001), "text": "/quiz"}})),
+        ("poll answer, unknown poll", SILENT, (830_002, {"poll_answer": {"poll_id": "nope", "user": person(830_002),
+                                                                          "option_ids": [0]}})),
+        ("poll state", SILENT, (830_003, {"poll": {"id": "p9", "question": "q", "options": [],
+                                                   "total_voter_count": 0, "is_closed": True, "is_anonymous": False,
+                                                   "type": "quiz", "allows_multiple_answers": False}})),
+        ("inline query", SILENT, (830_004, {"inline_query": {"id": "iq", "from": person(830_004), "query": "xgb",
+                                                             "offset": ""}})),
+        ("future update type", SILENT, (830_005, {"something_new_in_bot_api_99": {"x": 1}})),
+        ("bot blocked (private)", SILENT, member_update({"id": 830_006, "type": "private"}, 830_006,
+                                                        "member", "kicked")),
+        ("bot added to group", ANY, member_update(GROUP, 830_007, "left", "member")),
+        ("bot removed from group", SILENT, member_update({**GROUP, "id": -100_556}, 830_008, "member", "kicked")),
+        ("chat member change", SILENT, member_update(GROUP, 830_009, "member", "left", key="chat_member")),
+        ("join request", SILENT, (GROUP["id"], {"chat_join_request": {"chat": GROUP, "from": person(830_010),
+                                                                      "user_chat_id": 830_010, "date": NOW}})),
+        ("reaction", SILENT, (830_011, {"message_reaction": {"chat": {"id": 830_011, "type": "private"},
+                                                             "message_id": 5, "date": NOW, "user": person(830_011),
+                                                             "old_reaction": [],
+                                                             "new_reaction": [{"type": "emoji", "emoji": "👍"}]}})),
+        # group service messages and chatter
+        ("new members", SILENT, group_message(830_012, new_chat_members=[person(830_013), BOT_USER])),
+        ("member left", SILENT, group_message(830_014, left_chat_member=person(830_015))),
+        ("title changed", SILENT, group_message(830_016, new_chat_title="ML study 2")),
+        ("group created", SILENT, group_message(830_017, group_chat_created=True)),
+        ("pinned", SILENT, group_message(830_018, pinned_message={"message_id": 1, "date": 0,
+                                                                  "chat": GROUP})),
+        ("group chatter", SILENT, group_message(830_019, text="anyone studying tonight?")),
+        ("group photo", SILENT, group_message(830_020, photo=photo)),
+        ("forum topic message", SILENT, group_message(830_021, text="hi", message_thread_id=7, is_topic_message=True)),
+        ("migrated to supergroup", SILENT, group_message(830_022, migrate_to_chat_id=-100_999)),
+    ]
+    return [(name, expect, chat, update) for name, expect, (chat, update) in cases]
+
+
+def replies_to(standin: StandIn, chat: int, update: dict, after: int) -> list:
+    query = update.get("callback_query")
+    return [c for c in standin.calls[after:]
+            if (c.method.startswith(("send", "edit")) and c.chat_id == chat)
+            or (query is not None and c.method == "answerCallbackQuery"
+                and c.params.get("callback_query_id") == query["id"])]
+
+
+async def test_hostile_corpus(bot, standin: StandIn, bank, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.WARNING)
+    cases = corpus()
+    assert len(cases) >= 50
+    mark = len(standin.calls)
+    pushed = [await standin.push(update) for _, _, _, update in cases]
+
+    # A normal user is served while (and after) all of that arrives.
+    await standin.send_text(42, "/quiz")
+    question = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == 42, after=mark, timeout=20)
+    assert question_in(bank, question.text)
+
+    # Wait until every update is handled (recorded as processed), then look at what was sent.
+    from bot.storage.db import Database
+
+    deadline = time.monotonic() + 30
+    last = pushed[-1]["update_id"]
+    while time.monotonic() < deadline:
+        db = await Database.open(bot.settings.db)
+        try:
+            async with db.read() as conn, conn.execute(
+                "SELECT COUNT(*) FROM processed_updates WHERE update_id <= ?", (last,)
+            ) as cur:
+                done = (await cur.fetchone())[0]
+        finally:
+            await db.close()
+        if done >= len(cases):
+            break
+        await asyncio.sleep(0.1)
+    assert done >= len(cases), f"only {done} of {len(cases)} updates were handled"
+
+    problems = []
+    for (name, expect, chat, _), update in zip(cases, pushed):
+        got = replies_to(standin, chat, update, mark)
+        if expect == REPLY and not got:
+            problems.append(f"{name}: no reply")
+        if expect == SILENT and any(c.method.startswith("send") for c in got):
+            problems.append(f"{name}: unexpected {[c.text[:40] for c in got]}")
+        for c in got:
+            body = c.text or str(c.params.get("text", ""))
+            if "Traceback" in body or "something went wrong" in body:
+                problems.append(f"{name}: error shown to the user: {body[:80]!r}")
+            if len(body) > 4096:
+                problems.append(f"{name}: reply of {len(body)} chars")
+    assert not problems, "\n".join(problems)
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not failures, [r.getMessage() for r in failures]
+
+
+async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank):
+    """Telegram redelivering one update ten times: one question asked, one answer counted."""
+    user = 840_001
+    mark = len(standin.calls)
+    first = await standin.send_text(user, "/quiz")
+    for _ in range(9):
+        await standin.redeliver(first)
+    question = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+    q = question_in(bank, question.text)
+    if q.type.value == "fill":
+        tap = await standin.send_text(user, q.answer)
+    else:
+        right = correct_positions(bank, question)
+        if q.type.value == "single":
+            tap = await standin.tap(user, question, question.buttons()[right[0]]["callback_data"])
+        else:
+            toggles = [b["callback_data"] for b in question.buttons() if b["callback_data"].startswith("t:")]
+            for pos in right:
+                m = len(standin.calls)
+                await standin.tap(user, question, toggles[pos])
+                await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup", after=m)
+            submit = next(b["callback_data"] for b in question.buttons() if b["callback_data"].startswith("s:"))
+            tap = await standin.tap(user, question, submit)
+    for _ in range(9):
+        await standin.redeliver(tap)
+    mark2 = len(standin.calls)
+    await standin.send_text(user, "/stats")
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark2)
+    questions = [c for c in standin.calls[mark:mark2] if c.method == "sendMessage" and c.chat_id == user]
+    assert len(questions) == 1, [c.text[:50] for c in questions]
+    assert "Answered: 1 · correct: 1" in stats.plain
