@@ -61,9 +61,12 @@ def group_message(uid: int, **fields: Any) -> tuple[int, dict]:
 
 def member_update(chat: dict, uid: int, old: str, new: str, key: str = "my_chat_member") -> tuple[int, dict]:
     who = BOT_USER if key == "my_chat_member" else person(uid + 1)
+
+    def member(status: str) -> dict:
+        return {"status": status, "user": who, **({"until_date": 0} if status == "kicked" else {})}
+
     return chat["id"], {key: {"chat": chat, "from": person(uid), "date": NOW,
-                              "old_chat_member": {"status": old, "user": who},
-                              "new_chat_member": {"status": new, "user": who}}}
+                              "old_chat_member": member(old), "new_chat_member": member(new)}}
 
 
 def corpus() -> list[tuple[str, str, int, dict]]:
@@ -140,13 +143,16 @@ def corpus() -> list[tuple[str, str, int, dict]]:
             "message_id": 9, "date": NOW, "edit_date": NOW, "chat": {"id": 830_001, "type": "private"},
             "from": person(830_001), "text": "/quiz"}})),
         ("poll answer, unknown poll", SILENT, (830_002, {"poll_answer": {"poll_id": "nope", "user": person(830_002),
-                                                                          "option_ids": [0]}})),
+                                                                          "option_ids": [0],
+                                                                          "option_persistent_ids": ["0"]}})),
         ("poll state", SILENT, (830_003, {"poll": {"id": "p9", "question": "q", "options": [],
                                                    "total_voter_count": 0, "is_closed": True, "is_anonymous": False,
-                                                   "type": "quiz", "allows_multiple_answers": False}})),
+                                                   "type": "quiz", "allows_multiple_answers": False,
+                                                   "allows_revoting": False, "members_only": False}})),
         ("inline query", SILENT, (830_004, {"inline_query": {"id": "iq", "from": person(830_004), "query": "xgb",
                                                              "offset": ""}})),
         ("future update type", SILENT, (830_005, {"something_new_in_bot_api_99": {"x": 1}})),
+        ("unreadable update", SILENT, (830_023, {"poll_answer": {"poll_id": "p", "user": person(830_023)}})),
         ("bot blocked (private)", SILENT, member_update({"id": 830_006, "type": "private"}, 830_006,
                                                         "member", "kicked")),
         ("bot added to group", ANY, member_update(GROUP, 830_007, "left", "member")),

@@ -29,6 +29,13 @@ class Inbox:
         ) as cur:
             return [(r[0], r[1]) for r in await cur.fetchall()]
 
+    async def done(self, update_id: int, now: datetime) -> None:
+        """Record an update as handled without handling it (one that cannot be read)."""
+        async with self.db.tx() as conn:
+            await conn.execute("INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                               (update_id, iso(now)))
+            await conn.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
     async def prune(self, before: datetime) -> int:
         """Forget handled update ids older than `before`: Telegram redelivers for at most 24 hours."""
         async with self.db.tx() as conn:

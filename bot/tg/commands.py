@@ -11,6 +11,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.tg import handlers, render
 
 
+NO_REAL_DATA = r"(?!)"  # a pattern no string matches
+
+
 @dataclass(frozen=True)
 class Command:
     name: str
@@ -46,6 +49,9 @@ def register(app: Application) -> None:
 
     for c in COMMANDS:
         app.add_handler(CommandHandler(c.name, c.callback, filters=private & new_message))
+    # PTB hands a callback with empty data to every pattern handler (check_update returns True), so one
+    # that matches no real data goes first and takes exactly those: forged or empty button data.
+    app.add_handler(CallbackQueryHandler(handlers.on_unknown_button, pattern=NO_REAL_DATA))
     app.add_handler(CallbackQueryHandler(handlers.on_answer, pattern=render.CB_PATTERN_ANSWER))
     app.add_handler(CallbackQueryHandler(handlers.on_toggle, pattern=render.CB_PATTERN_TOGGLE))
     app.add_handler(CallbackQueryHandler(handlers.on_submit, pattern=render.CB_PATTERN_SUBMIT))

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 from telegram.ext import Application
 
 from bot.storage.inbox import Inbox
@@ -41,8 +43,8 @@ class Intake:
         """Queue the updates a previous run stored but did not finish; returns how many."""
         await self.inbox.prune(self.clock() - KEEP_HANDLED)
         pending = await self.inbox.pending()
-        for update_id, payload in pending:
-            await self._hand_over(Update.de_json(json.loads(payload), self.app.bot), update_id)
+        for _, payload in pending:
+            await self._hand_over(json.loads(payload))
         if pending:
             log.info("replaying %d updates received before the last stop", len(pending))
         return len(pending)
@@ -67,25 +69,42 @@ class Intake:
 
     async def poll_once(self) -> int:
         """One getUpdates: store what arrived, then queue it. Returns the number of updates."""
-        updates = await self.app.bot.get_updates(offset=self.offset, limit=self.limit, timeout=self.timeout,
-                                                 allowed_updates=Update.ALL_TYPES)
-        if not updates:
+        # The raw JSON, not Update objects: it is what we store, and one update this version of
+        # python-telegram-bot cannot read must not block the batch (get_updates would raise for all).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PTBUserWarning)  # "use Bot.get_updates": we mean the raw call
+            raw = await self.app.bot.do_api_request(
+                "getUpdates",
+                api_kwargs={"offset": self.offset, "limit": self.limit, "timeout": self.timeout,
+                            "allowed_updates": list(Update.ALL_TYPES)},
+                read_timeout=self.timeout + 10,
+            )
+        if not raw:
             return 0
-        fresh = [u for u in updates if u.update_id not in self._queued]
+        raw = [u for u in raw if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+        fresh = [u for u in raw if u["update_id"] not in self._queued]
         if fresh:
-            await self.inbox.store([(u.update_id, json.dumps(u.to_dict())) for u in fresh], self.clock())
+            await self.inbox.store([(u["update_id"], json.dumps(u)) for u in fresh], self.clock())
         # Only now may the next getUpdates confirm them.
-        self.offset = updates[-1].update_id + 1
-        for update in fresh:
-            await self._hand_over(update, update.update_id)
-        return len(updates)
+        if raw:
+            self.offset = max(u["update_id"] for u in raw) + 1
+        for data in fresh:
+            await self._hand_over(data)
+        return len(raw)
 
-    async def _hand_over(self, update: Update, update_id: int) -> None:
+    async def _hand_over(self, data: dict) -> None:
+        update_id = data["update_id"]
         if update_id in self._queued:
             return
         self._queued.add(update_id)
         if len(self._queued) > 100_000:  # bounded: dedup across restarts is the database's job
             self._queued = set(sorted(self._queued)[-50_000:])
+        try:
+            update = Update.de_json(data, self.app.bot)
+        except Exception as exc:  # noqa: BLE001 (any shape Telegram may send that this version cannot read)
+            log.warning("update %s could not be read (%s); skipped", update_id, type(exc).__name__)
+            await self.inbox.done(update_id, self.clock())
+            return
         await self.app.update_queue.put(update)
 
     async def confirm(self) -> None:
