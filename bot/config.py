@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     default_tz: str = Field(default="UTC", validation_alias="MLSQUIZ_DEFAULT_TZ")
     log_level: str = Field(default="INFO", validation_alias="MLSQUIZ_LOG_LEVEL")
     admin_ids: frozenset[int] = Field(default=frozenset(), validation_alias="MLSQUIZ_ADMIN_IDS")
+    # Telegram's free tier allows about 30 messages/s overall; paid broadcasts raise that to 1,000/s.
+    sends_per_second: float = Field(default=28.0, gt=0, validation_alias="MLSQUIZ_SENDS_PER_SECOND")
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -86,6 +86,7 @@ class StandIn:
         self.max_per_second: float | None = None  # answer 429 beyond this many sends per second, like Telegram
         self.too_many: int = 0  # 429s served
         self.keep_calls = True  # False: count sends only (benchmarks with 100k messages)
+        self.on_call: Callable[[Call], None] | None = None  # benchmarks: simulated users react to each call
         self.sends = 0
         self._window: list[float] = []
         self.runner: web.AppRunner | None = None
@@ -149,6 +150,8 @@ class StandIn:
         call.result = self._result(call)
         if method.startswith("send"):
             self.sends += 1
+        if self.on_call is not None:
+            self.on_call(call)
         if not self.keep_calls:
             return web.json_response({"ok": True, "result": call.result})
         async with self._new_call:

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
 PUSH_INTERVAL = 20.0  # seconds between looks at who is due for a drill or reminder
 MAX_CONCURRENT_UPDATES = 64  # updates handled at once (each person's still one at a time)
-OVERALL_PER_SECOND = 28  # messages per second across all chats: under Telegram's ~30 with a margin
 
 
 def _utc_now() -> datetime:
@@ -56,7 +55,7 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         # bursts of 30 (the limiter is a leaky bucket whose size is its rate, and a burst of 30 followed by
         # more at 30/s exceeds "30 per second" in the first second). Groups: 20 per minute.
         builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / OVERALL_PER_SECOND, max_retries=5)
+            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second, max_retries=5)
         )
     app = builder.build()
     repo = Repo(db)

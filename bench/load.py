@@ -1,0 +1,211 @@
+"""Benchmark: N simulated users doing quizzes through the Bot API stand-in, against a bare echo bot.
+
+    .venv/bin/python bench/load.py                      # 200 users, 20 s per run, delay 0 and 50 ms
+    .venv/bin/python bench/load.py --users 500 --seconds 30 --delays 0
+
+The bot under test runs as its own process (`python -m bot`: the real Application, a real SQLite
+file) pinned to one core; this process runs the stand-in and the simulated users on the other.
+Each user loops: /quiz, answer the question (tap an option; tick one and Submit for choose-N;
+type an answer for fill-in), wait for the verdict. Reported per run: answers per second, p50/p99
+from an answer being available in getUpdates to the bot's verdict reaching the API, peak RSS of
+the bot. The echo bot (bench/echo_bot.py) gets the same users sending text and echoes it back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.standin import Call, StandIn  # noqa: E402
+
+TOKEN = "123456789:LOAD-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+BOT_CORE, HARNESS_CORE = 0, 1
+
+
+class QuizUsers:
+    """Users who answer whatever the bot asks, then ask for the next question."""
+
+    def __init__(self, standin: StandIn, users: range):
+        self.standin, self.users = standin, users
+        self.asked_at: dict[int, float] = {}  # user -> when their answer became available
+        self.submit: dict[int, tuple[Call, str]] = {}
+        self.latencies: list[float] = []
+        self.measuring = False
+        self.answers = 0
+
+    def start(self) -> None:
+        for uid in self.users:
+            self._later(self.standin.send_text(uid, "/quiz"))
+
+    def _later(self, coro) -> None:
+        asyncio.get_running_loop().create_task(coro)
+
+    def _answer(self, uid: int, coro) -> None:
+        self.asked_at[uid] = time.monotonic()
+        self._later(coro)
+
+    def on_call(self, call: Call) -> None:
+        uid = call.chat_id
+        if uid is None or uid not in self.users:
+            return
+        if call.method == "editMessageReplyMarkup" and uid in self.submit:
+            message, data = self.submit.pop(uid)
+            self._answer(uid, self.standin.tap(uid, message, data))
+            return
+        if call.method not in ("sendMessage", "editMessageText"):
+            return
+        if uid in self.asked_at:  # the verdict
+            latency = time.monotonic() - self.asked_at.pop(uid)
+            if self.measuring:
+                self.latencies.append(latency)
+                self.answers += 1
+            self._later(self.standin.send_text(uid, "/quiz"))
+            return
+        data = [b["callback_data"] for b in call.buttons()]
+        if any(d.startswith("a:") for d in data):
+            self._answer(uid, self.standin.tap(uid, call, next(d for d in data if d.startswith("a:"))))
+        elif any(d.startswith("t:") for d in data):
+            self.submit[uid] = (call, next(d for d in data if d.startswith("s:")))
+            self._later(self.standin.tap(uid, call, next(d for d in data if d.startswith("t:"))))
+        elif "Type your answer" in call.plain:
+            self._answer(uid, self.standin.send_text(uid, "random cut forest"))
+        else:  # anything else (a nudge): ask again
+            self._later(self.standin.send_text(uid, "/quiz"))
+
+
+class EchoUsers(QuizUsers):
+    """Users who send a line of text and wait for it to come back."""
+
+    def start(self) -> None:
+        for uid in self.users:
+            self._answer(uid, self.standin.send_text(uid, "what is the hinge loss?"))
+
+    def on_call(self, call: Call) -> None:
+        uid = call.chat_id
+        if call.method != "sendMessage" or uid not in self.asked_at:
+            return
+        latency = time.monotonic() - self.asked_at.pop(uid)
+        if self.measuring:
+            self.latencies.append(latency)
+            self.answers += 1
+        self._answer(uid, self.standin.send_text(uid, "what is the hinge loss?"))
+
+
+def _pin(core: int):
+    return lambda: os.sched_setaffinity(0, {core})
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: float, sends: float) -> dict:
+    standin = StandIn(TOKEN)
+    standin.keep_calls = False
+    standin.delay = delay
+    await standin.start()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MLSQUIZ_"))}
+        if kind == "mlsquiz":
+            env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url,
+                       MLSQUIZ_DB=str(Path(tmp) / "load.sqlite3"), MLSQUIZ_LOG_LEVEL="WARNING",
+                       MLSQUIZ_SENDS_PER_SECOND=str(sends))
+            cmd = [sys.executable, "-m", "bot"]
+            if os.environ.get("LOAD_PROFILE"):  # e.g. LOAD_PROFILE=/tmp/bot.svg: a py-spy flame graph of the bot
+                cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "-o", os.environ["LOAD_PROFILE"],
+                       "-f", "raw", "--", *cmd]
+            sim = QuizUsers(standin, range(1_000_001, 1_000_001 + users))
+        else:
+            cmd = [sys.executable, str(ROOT / "bench" / "echo_bot.py"), TOKEN, standin.url]
+            sim = EchoUsers(standin, range(1_000_001, 1_000_001 + users))
+        ready = asyncio.Event()
+
+        def on_call(call: Call) -> None:
+            if call.method in ("setMyCommands", "getMe", "deleteWebhook"):
+                ready.set()
+            sim.on_call(call)
+
+        standin.on_call = on_call
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, preexec_fn=_pin(BOT_CORE),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            await asyncio.wait_for(ready.wait(), 60)
+            await asyncio.sleep(1.0)
+            sim.start()
+            await asyncio.sleep(warmup)
+            sim.measuring = True
+            t0, bot_cpu0, own_cpu0 = time.monotonic(), cpu_seconds(proc.pid), time.process_time()
+            await asyncio.sleep(seconds)
+            sim.measuring = False
+            elapsed = time.monotonic() - t0
+            bot_cpu = (cpu_seconds(proc.pid) - bot_cpu0) / elapsed
+            harness_cpu = (time.process_time() - own_cpu0) / elapsed
+            rss = peak_rss_mb(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGINT)  # py-spy (LOAD_PROFILE) writes its profile on SIGINT; the bot stops on it
+            try:
+                _, err = await asyncio.to_thread(proc.communicate, timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                err = b""
+            await standin.stop()
+    lat = sorted(sim.latencies)
+    if b"Traceback" in (err or b""):
+        print(err.decode()[-2000:], file=sys.stderr)
+    return {
+        "bot": kind, "delay_ms": int(delay * 1000), "users": users,
+        "per_second": sim.answers / elapsed,
+        "p50_ms": 1000 * statistics.median(lat) if lat else float("nan"),
+        "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan"),
+        "peak_rss_mb": rss, "bot_cpu": bot_cpu, "harness_cpu": harness_cpu,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 0.05])
+    parser.add_argument("--bots", nargs="+", default=["mlsquiz", "echo"])
+    # The bot's own capacity, not Telegram's ~30 messages/s: its flood limiter is opened wide here.
+    parser.add_argument("--sends-per-second", type=float, default=100_000)
+    args = parser.parse_args()
+    os.sched_setaffinity(0, {HARNESS_CORE})
+    results = []
+    for delay in args.delays:
+        for kind in args.bots:
+            r = await one_run(kind, args.users, args.seconds, delay, args.warmup, args.sends_per_second)
+            results.append(r)
+            print(f"{r['bot']:8s} delay {r['delay_ms']:3d} ms  {r['users']} users: {r['per_second']:7.1f}/s  "
+                  f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  peak RSS {r['peak_rss_mb']:.1f} MB  "
+                  f"CPU: bot {r['bot_cpu']:.0%}, stand-in and users {r['harness_cpu']:.0%}",
+                  flush=True)
+    for delay in args.delays:
+        by = {r["bot"]: r for r in results if r["delay_ms"] == int(delay * 1000)}
+        if {"mlsquiz", "echo"} <= set(by):
+            print(f"delay {int(delay * 1000)} ms: mlsquiz answers / echo replies = "
+                  f"{by['mlsquiz']['per_second'] / by['echo']['per_second']:.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
