@@ -261,9 +261,17 @@ async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank)
             tap = await standin.tap(user, question, submit)
     for _ in range(9):
         await standin.redeliver(tap)
+    await standin.wait_for(lambda c: c.chat_id == user and "Right!" in c.plain, after=mark)
     mark2 = len(standin.calls)
     await standin.send_text(user, "/stats")
-    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark2)
-    questions = [c for c in standin.calls[mark:mark2] if c.method == "sendMessage" and c.chat_id == user]
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user
+                                   and "Answered:" in c.plain, after=mark2)
+    def is_question(c) -> bool:
+        return c.method == "sendMessage" and c.chat_id == user and (
+            any(b["callback_data"][:2] in ("a:", "t:") for b in c.buttons()) or "Type your answer" in c.plain)
+
+    questions = [c for c in standin.calls[mark:] if is_question(c)]
+    verdicts = [c for c in standin.calls[mark:] if c.chat_id == user and "Right!" in c.plain]
     assert len(questions) == 1, [c.text[:50] for c in questions]
     assert "Answered: 1 · correct: 1" in stats.plain
+    assert len(verdicts) == 1, [c.method for c in verdicts]

@@ -65,6 +65,91 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
+class Rows:
+    """A statement's complete result, fetched in the same trip to the database thread as the statement.
+
+    Looks like a cursor to the code that uses it: `await cur.fetchone()`, `await cur.fetchall()`,
+    `cur.rowcount`, `cur.lastrowid`, and `async with conn.execute(...) as cur`.
+    """
+
+    __slots__ = ("rows", "rowcount", "lastrowid")
+
+    def __init__(self, rows: list, rowcount: int, lastrowid: int | None):
+        self.rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
+
+    async def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    async def fetchall(self) -> list:
+        return self.rows
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Rows:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+class _Pending:
+    """`conn.execute(...)` can be awaited or used with `async with`, like aiosqlite's."""
+
+    __slots__ = ("_coro",)
+
+    def __init__(self, coro):
+        self._coro = coro
+
+    def __await__(self):
+        return self._coro.__await__()
+
+    async def __aenter__(self) -> Rows:
+        return await self._coro
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+
+class Conn:
+    """The connection as transactions see it: each statement is one trip to aiosqlite's thread.
+
+    aiosqlite runs every call (execute, then fetchone, then closing the cursor) as a separate trip
+    to its worker thread, and each trip waits for a turn of the event loop; under load a handler's
+    dozen statements became three dozen waits while holding the database lock. Here a statement and
+    its whole result travel together, and BEGIN rides along with the first statement. This uses
+    aiosqlite's `_execute` (run a function in its thread), which is why aiosqlite is pinned.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection):
+        self._conn = conn
+        self._begin: str | None = None
+
+    def _run(self, sql: str, params, many: bool = False) -> Rows:
+        raw: sqlite3.Connection = self._conn._conn  # noqa: SLF001 (only ever used on aiosqlite's own thread)
+        if self._begin is not None:
+            raw.execute(self._begin)
+            self._begin = None
+        cur = raw.executemany(sql, params) if many else raw.execute(sql, params)
+        try:
+            return Rows(cur.fetchall(), cur.rowcount, cur.lastrowid)
+        finally:
+            cur.close()
+
+    def execute(self, sql: str, params=()) -> _Pending:
+        return _Pending(self._conn._execute(self._run, sql, params))  # noqa: SLF001
+
+    def executemany(self, sql: str, seq) -> _Pending:
+        return _Pending(self._conn._execute(self._run, sql, list(seq), True))  # noqa: SLF001
+
+    async def execute_fetchall(self, sql: str, params=()) -> list:
+        return (await self.execute(sql, params)).rows
+
+    async def _flush_begin(self) -> None:
+        if self._begin is not None:
+            await self.execute("SELECT 1")
+
+
 class Database:
     """One aiosqlite connection in autocommit mode; `tx()` serialises transactions across tasks."""
 
@@ -72,6 +157,7 @@ class Database:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._fast = Conn(conn)
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -90,23 +176,27 @@ class Database:
             await self.conn.close()
 
     @asynccontextmanager
-    async def tx(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def tx(self) -> AsyncIterator[Conn]:
         """A write transaction (BEGIN IMMEDIATE): commits on success, rolls back on any exception."""
         async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            conn = self._fast
+            conn._begin = "BEGIN IMMEDIATE"  # sent with the first statement
             try:
-                yield self.conn
+                yield conn
+                await conn._flush_begin()  # a transaction with no statement still takes the write lock
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                if conn._begin is None:
+                    await self.conn.execute("ROLLBACK")
+                conn._begin = None
                 raise
             else:
                 await self.conn.execute("COMMIT")
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def read(self) -> AsyncIterator[Conn]:
         """Reads take the same lock so they never see another task's half-done transaction."""
         async with self._lock:
-            yield self.conn
+            yield self._fast
 
     async def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
         """Apply pending migrations in order, each with its record in one transaction; return those applied."""
