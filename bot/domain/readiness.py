@@ -121,5 +121,10 @@ def last_days(per_day: Mapping[date, tuple[int, int]], met_days: Iterable[date],
     for i in range(n - 1, -1, -1):
         day = today - timedelta(days=i)
         answered, correct = per_day.get(day, (0, 0))
-        points.append(DayPoint(day, answered, correct, streaks.compute(met, day).current))
+        if day < today:
+            # Judged the next morning: a missed day has reset the streak (or spent a freeze) by then.
+            streak = streaks.compute([d for d in met if d <= day], day + timedelta(days=1)).current
+        else:
+            streak = streaks.compute(met, day).current  # today is not over: an unmet goal breaks nothing yet
+        points.append(DayPoint(day, answered, correct, streak))
     return points
