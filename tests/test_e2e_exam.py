@@ -86,6 +86,7 @@ async def begin(standin: StandIn) -> Call:
     await say(standin, "/start")
     intro = await say(standin, "/exam")
     assert "65 multiple-choice questions" in intro.plain and "estimate" in intro.plain
+    assert "13 Data Engineering (20%), 16 Exploratory Data Analysis (24%), 23 Modeling (36%)" in intro.plain
     _, page = await press(standin, intro, "xn")
     assert "Question 1/65" in page.plain and "3:00 left" in page.plain
     return page
@@ -188,6 +189,9 @@ async def test_exam_pause_restart_resume_submit_review_history(clocked, standin:
     assert "Not answered" in skipped.plain
     _, back = await press(standin, skipped, button(skipped, "xz:"))
     assert f"Scaled score: {expected}" in back.plain
+
+    help_text = await say(standin, "/help")
+    assert "72% right = 750" in help_text.plain and "estimate" in help_text.plain
 
     history = await say(standin, "/exam history")
     assert f"#{exam_id}" in history.plain and str(expected) in history.plain

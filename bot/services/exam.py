@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from bot.content import Bank, QuestionType
 from bot.domain.clock import require_aware
-from bot.domain.exam import EXAM_MINUTES, EXAM_SIZE, SCALED_PASS, DomainScore, ExamClock, ExamScore, draw
+from bot.domain.exam import EXAM_MINUTES, EXAM_SIZE, SCALED_PASS, DomainScore, ExamClock, ExamScore, draw, quotas
 from bot.domain.exam import score as score_exam
 from bot.domain.selection import shuffled_order
 from bot.services.quiz import EXAM_ORIGIN, Asked, Clock, QuizService
@@ -123,6 +123,11 @@ class ExamService:
 
     def now(self) -> datetime:
         return require_aware(self.clock())
+
+    def blueprint(self) -> list[tuple[str, int, int]]:
+        """(domain name, exam weight, questions in an exam) per domain."""
+        counts = quotas(self._weights, self.size)
+        return [(self._names[d], round(w), counts[d]) for d, w in self._weights.items()]
 
     # --- helpers ------------------------------------------------------------------------
 

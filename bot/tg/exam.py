@@ -28,7 +28,7 @@ def progress_service(context: ContextTypes.DEFAULT_TYPE) -> ProgressService:
     return context.application.bot_data["progress"]
 
 
-def _view(shown: Shown, has_history: bool = False) -> tuple[str, object]:
+def _view(shown: Shown) -> tuple[str, object]:
     """The text and keyboard for whatever the service returned."""
     if isinstance(shown, Page):
         return render.exam_page_text(shown), render.exam_page_keyboard(shown)
@@ -40,9 +40,7 @@ def _view(shown: Shown, has_history: bool = False) -> tuple[str, object]:
         return render.exam_result_text(shown), render.exam_result_keyboard(shown.exam_id)
     if isinstance(shown, ReviewPage):
         return render.exam_review_text(shown), render.exam_review_keyboard(shown)
-    if shown is None:
-        return render.exam_empty_bank(), None
-    return render.exam_intro(), render.exam_intro_keyboard(has_history)
+    return render.exam_empty_bank(), None
 
 
 # --- commands ---------------------------------------------------------------------------
@@ -60,7 +58,7 @@ async def exam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     current = await svc.current(user.id)
     if current is None:
         has_history = bool(await svc.history(user.id))
-        await update.effective_message.reply_html(render.exam_intro(),
+        await update.effective_message.reply_html(render.exam_intro(svc.blueprint()),
                                                   reply_markup=render.exam_intro_keyboard(has_history))
         return
     text, keyboard = _view(current)

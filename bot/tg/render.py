@@ -402,12 +402,13 @@ def exam_help_lines() -> list[str]:
     ]
 
 
-def exam_intro() -> str:
+def exam_intro(blueprint: Sequence[tuple[str, int, int]]) -> str:
+    """`blueprint`: (domain name, exam weight %, questions) per domain."""
+    split = ", ".join(f"{n} {escape(name)} ({w}%)" for name, w, n in blueprint)
     return "\n".join([
         "📝 <b>Mock exam</b> — like MLS-C01",
         "",
-        f"• {EXAM_SIZE} multiple-choice questions, drawn by the exam's domain weights "
-        "(Data Engineering 20%, EDA 24%, Modeling 36%, ML Ops 20%).",
+        f"• {EXAM_SIZE} multiple-choice questions by the exam's domain weights: {split}.",
         f"• {EXAM_MINUTES // 60} hours. The clock runs while the exam is open; ⏸ Pause stops it, "
         "and you can resume later — even days later.",
         "• No feedback until you submit. Tap an option to answer and move on; "
@@ -591,7 +592,7 @@ def exam_refusal(reason: str) -> str:
 
 
 def exam_time_up() -> str:
-    return "⏰ Time is up — that answer came after the limit and does not count."
+    return "⏰ Time is up: the exam is finished and scored. Taps after the limit do not count."
 
 
 def exam_empty_bank() -> str:
