@@ -244,3 +244,23 @@ async def test_time_limit_enforced_by_the_job_without_a_tap(clocked, standin: St
     assert not [c for c in standin.calls[mark:] if "Time is up" in c.text]
     again = await say(standin, "/exam")
     assert "Exam paused" in again.plain and "3:00 left" in again.plain
+
+
+async def test_quiz_next_still_works_after_an_exam_starts(clocked, standin: StandIn, bank):
+    await say(standin, "/start")
+    question = await say(standin, "/quiz")
+    while question_in(bank, question.text).type is not QuestionType.single:
+        question = await say(standin, "/quiz")
+    mark = len(standin.calls)
+    await standin.tap(USER, question, question.buttons()[0]["callback_data"])
+    answered = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    intro = await say(standin, "/exam")
+    await press(standin, intro, "xn")
+    # The exam's 65 newer asks are not "a newer question above": Next under the quiz answer asks another.
+    mark = len(standin.calls)
+    await standin.tap(USER, answered, button(answered, "n:"))
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    assert not toast.params.get("text")
+    nxt = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    question_in(bank, nxt.text)  # a quiz question, not an exam page
+    assert "Mock exam" not in nxt.plain

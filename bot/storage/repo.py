@@ -197,7 +197,8 @@ class Repo:
 
     async def latest_ask_id(self, user_id: int) -> int | None:
         async with self.db.read() as conn, conn.execute(
-            "SELECT MAX(id) FROM asks WHERE user_id = ?", (user_id,)
+            # Mock-exam questions are not "a newer question above" for /quiz's Next button.
+            "SELECT MAX(id) FROM asks WHERE user_id = ? AND origin != 'exam'", (user_id,)
         ) as cur:
             row = await cur.fetchone()
         return row[0]
