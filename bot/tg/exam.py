@@ -12,12 +12,16 @@ from telegram.ext import ContextTypes
 from bot.services.exam import ExamService, Overview, Page, Paused, Refusal, Result, ReviewPage
 from bot.services.progress import ProgressService
 from bot.tg import render
-from bot.tg.handlers import _meet
 
 log = logging.getLogger(__name__)
 
 HTML = ParseMode.HTML
 Shown = Page | Overview | Paused | Result | ReviewPage | Refusal | None
+
+
+async def _meet(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    user, chat = update.effective_user, update.effective_chat
+    return await context.application.bot_data["quiz"].meet(user.id, user.first_name, chat.id)
 
 
 def exam_service(context: ContextTypes.DEFAULT_TYPE) -> ExamService:
