@@ -23,6 +23,7 @@ from bot.domain.schedule import local_day
 from bot.storage.repo import Ask, DayProgress, Repo, User
 
 Clock = Callable[[], datetime]
+EXAM_ORIGIN = "exam"  # asks of a mock exam: answered through the exam only, without feedback
 
 
 class Outcome(enum.Enum):
@@ -146,6 +147,8 @@ class QuizService:
         ask = await self.repo.get_ask(ask_id)
         if ask is None or ask.user_id != user_id or ask.kind == QuestionType.fill.value:
             return Outcome.forged, None, None
+        if ask.origin == EXAM_ORIGIN:  # exam answers go through the exam, which reveals nothing until the end
+            return Outcome.forged, None, None
         question = self.bank.question(ask.question_id)
         if question is None:  # the question was removed from the bank since it was asked
             return Outcome.expired, ask, None
@@ -205,6 +208,23 @@ class QuizService:
         recorded = await self._record(ask, verdict.correct, text[:500], update_id)
         outcome = Outcome.recorded if recorded else Outcome.already
         return AnswerResult(outcome, ask, question, verdict.correct, (), verdict)
+
+    async def settle(self, ask_id: int, user_id: int) -> AnswerResult:
+        """Grade the options ticked on an open choice ask and record them as its answer (a mock exam's, at the end)."""
+        ask = await self.repo.get_ask(ask_id)
+        if ask is None or ask.user_id != user_id or ask.kind == QuestionType.fill.value:
+            return AnswerResult(Outcome.forged)
+        question = self.bank.question(ask.question_id)
+        if question is None:
+            return AnswerResult(Outcome.expired, ask)
+        if ask.status != "open":
+            return AnswerResult(Outcome.already, ask, question, ask.correct, _chosen(ask))
+        picked = [ask.option_order[p] for p in ask.selected if 0 <= p < len(ask.option_order)]
+        correct = grade_choice(picked, question.correct_indices)
+        if not await self._record(ask, correct, json.dumps(sorted(picked)), None):
+            fresh = await self.repo.get_ask(ask_id)
+            return AnswerResult(Outcome.already, fresh, question, fresh.correct if fresh else None, _chosen(fresh))
+        return AnswerResult(Outcome.recorded, ask, question, correct, tuple(ask.selected))
 
     async def _record(self, ask: Ask, correct: bool, response: str, update_id: int | None) -> bool:
         """Store the answer together with the question's new FSRS card and the day's progress."""

@@ -68,6 +68,7 @@ class Ask:
     correct: bool | None
     response: str | None
     drill_id: int | None = None
+    origin: str = "quiz"
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def _ask(row) -> Ask:
         correct=None if row["correct"] is None else bool(row["correct"]),
         response=row["response"],
         drill_id=row["drill_id"],
+        origin=row["origin"],
     )
 
 
@@ -195,7 +197,8 @@ class Repo:
 
     async def latest_ask_id(self, user_id: int) -> int | None:
         async with self.db.read() as conn, conn.execute(
-            "SELECT MAX(id) FROM asks WHERE user_id = ?", (user_id,)
+            # Mock-exam questions are not "a newer question above" for /quiz's Next button.
+            "SELECT MAX(id) FROM asks WHERE user_id = ? AND origin != 'exam'", (user_id,)
         ) as cur:
             row = await cur.fetchone()
         return row[0]

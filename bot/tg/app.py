@@ -13,12 +13,15 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.config import Settings
 from bot.content import Bank
 from bot.services.daily import DailyService
+from bot.services.exam import ExamService
+from bot.services.progress import ProgressService
 from bot.services.quiz import Clock, QuizService
 from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
+from bot.storage.exam import ExamRepo
 from bot.storage.repo import Repo
 from bot.storage.inbox import Inbox
-from bot.tg import commands, jobs
+from bot.tg import commands, exam, jobs
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
 from bot.tg.ordering import PerUserOrder
@@ -63,9 +66,15 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng)
     app.bot_data["quiz"] = quiz
     app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng)
+    exams = ExamRepo(db)
+    app.bot_data["exam"] = ExamService(bank, exams, quiz, clock=clock, rng=rng)
+    app.bot_data["progress"] = ProgressService(bank, exams, repo, clock=clock, default_tz=settings.default_tz)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
     app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",
+                                job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    # Exams whose time ran out while nobody tapped are finished and scored here.
+    app.job_queue.run_repeating(exam.exam_tick, interval=push_interval, first=1.0, name="exam-timeout",
                                 job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
     return app
 

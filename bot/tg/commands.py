@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.tg import handlers, render
+from bot.tg import exam, handlers, render
 
 
 NO_REAL_DATA = r"(?!)"  # a pattern no string matches
@@ -27,6 +27,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("stats", "your answers, accuracy per exam domain and streak", handlers.stats),
     Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", handlers.daily),
     Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", handlers.timezone),
+    Command("exam", "a timed 65-question mock exam with a scaled score; /exam history", exam.exam_command),
+    Command("progress", "how ready you are for the exam, with a 30-day chart", exam.progress_command),
     Command("help", "this list", handlers.help_command),
 )
 
@@ -62,6 +64,8 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(handlers.on_zone, pattern=render.CB_PATTERN_ZONE))
     app.add_handler(CallbackQueryHandler(handlers.on_quiz_button, pattern=render.CB_PATTERN_QUIZ))
     app.add_handler(CallbackQueryHandler(handlers.on_resume_drill, pattern=render.CB_PATTERN_RESUME))
+    for pattern, callback in exam.BUTTONS:
+        app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))

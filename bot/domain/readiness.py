@@ -1,0 +1,130 @@
+"""How ready a user is for the exam, estimated from their memory of the questions; and the 30-day series.
+
+Mastery of a domain is the chance of answering one of its questions right today, estimated per
+answered question from the FSRS memory state rather than from raw accuracy:
+
+- a question whose latest answer was wrong counts 0 (FSRS's retrievability is about forgetting
+  what one knew; right after a wrong answer it is still close to 1, which would flatter);
+- a question answered right counts its retrievability now (FSRS, from stability and the time since
+  the last review), so knowledge that has faded since counts less than accuracy would say;
+- the domain's average is pulled toward a guess (PRIOR) by PRIOR_WEIGHT pseudo-answers, so three
+  lucky answers do not make a domain "mastered".
+
+The predicted score is the exam-weighted mastery, scaled like a mock exam (bot/domain/exam.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from fsrs import Card, Scheduler
+
+from bot.domain import streaks
+from bot.domain.clock import require_aware
+from bot.domain.exam import SCALED_PASS, scale_fraction
+
+PRIOR = 0.25  # a blind guess among four options
+PRIOR_WEIGHT = 5  # pseudo-answers at the prior in every domain
+MIN_SEEN = 20  # fewer answered questions than this: too early for a verdict
+CHART_DAYS = 30
+
+# Retrievability depends only on the card and FSRS's default decay, the same as bot/domain/memory.py uses.
+_SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
+
+
+@dataclass(frozen=True)
+class Known:
+    """One question the user has answered: its domain, whether the latest answer was right, its FSRS card."""
+
+    domain: str
+    last_correct: bool
+    card_json: str | None
+
+
+def recall(known: Known, now: datetime) -> float:
+    """The chance the user answers this question right now (see the module docstring)."""
+    if not known.last_correct or not known.card_json:
+        return 0.0
+    card = Card.from_dict(json.loads(known.card_json))
+    return float(_SCHEDULER.get_card_retrievability(card, require_aware(now)))
+
+
+@dataclass(frozen=True)
+class DomainReadiness:
+    domain: str
+    weight: float
+    seen: int
+    mastery: float  # 0..1, expected share right on this domain's exam questions
+
+    @property
+    def scaled(self) -> int:
+        return scale_fraction(self.mastery)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    seen: int
+    domains: tuple[DomainReadiness, ...]
+    expected: float  # expected share right on a whole exam
+
+    @property
+    def predicted(self) -> int:
+        return scale_fraction(self.expected)
+
+    @property
+    def weakest(self) -> DomainReadiness:
+        # Lowest mastery; among equals the heavier domain matters more.
+        return min(self.domains, key=lambda d: (d.mastery, -d.weight))
+
+    @property
+    def verdict(self) -> str:
+        """'new' (nothing answered), 'early' (too little to tell), 'ready' or 'not_yet'."""
+        if self.seen == 0:
+            return "new"
+        if self.seen < MIN_SEEN:
+            return "early"
+        return "ready" if self.predicted >= SCALED_PASS else "not_yet"
+
+
+def assess(known: Sequence[Known], weights: Mapping[str, float], now: datetime) -> Readiness:
+    """Per-domain mastery and the exam-weighted expectation, from the questions the user has answered."""
+    total_weight = sum(weights.values()) or 1.0
+    domains = []
+    for domain, weight in weights.items():
+        mine = [recall(k, now) for k in known if k.domain == domain]
+        mastery = (sum(mine) + PRIOR * PRIOR_WEIGHT) / (len(mine) + PRIOR_WEIGHT)
+        domains.append(DomainReadiness(domain, weight, len(mine), mastery))
+    expected = sum(d.mastery * d.weight for d in domains) / total_weight
+    return Readiness(len(known), tuple(domains), expected)
+
+
+@dataclass(frozen=True)
+class DayPoint:
+    day: date
+    answered: int
+    correct: int
+    streak: int  # the streak as it stood at the end of that day
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+
+def last_days(per_day: Mapping[date, tuple[int, int]], met_days: Iterable[date], today: date,
+              n: int = CHART_DAYS) -> list[DayPoint]:
+    """The last `n` local days up to today: answers, right answers and streak length per day."""
+    met = sorted(set(met_days))
+    points = []
+    for i in range(n - 1, -1, -1):
+        day = today - timedelta(days=i)
+        answered, correct = per_day.get(day, (0, 0))
+        if day < today:
+            # Judged the next morning: a missed day has reset the streak (or spent a freeze) by then.
+            streak = streaks.compute([d for d in met if d <= day], day + timedelta(days=1)).current
+        else:
+            streak = streaks.compute(met, day).current  # today is not over: an unmet goal breaks nothing yet
+        points.append(DayPoint(day, answered, correct, streak))
+    return points

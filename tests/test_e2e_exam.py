@@ -1,0 +1,266 @@
+"""The mock exam end to end: start, answer without feedback, pause, restart, resume, submit, review, history,
+and the time limit (with the injected clock)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.content import QuestionType
+from bot.domain.exam import EXAM_SIZE, quotas, scale
+from tests.conftest import FakeClock, RunningBot, correct_positions, question_in, settings_for, wrong_position
+from tests.standin import Call, StandIn
+
+USER = 6060
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+FEEDBACK = ("Right", "Not quite", "✅", "❌", "💡")
+
+
+async def say(standin: StandIn, text: str, user: int = USER) -> Call:
+    mark = len(standin.calls)
+    await standin.send_text(user, text)
+    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+
+
+async def press(standin: StandIn, message: Call, data: str, user: int = USER) -> tuple[Call, Call]:
+    """Tap a button; return (the toast, the edited message)."""
+    mark = len(standin.calls)
+    await standin.tap(user, message, data)
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    edit = await standin.wait_for(lambda c: c.method in ("editMessageText", "sendMessage") and c.chat_id == user,
+                                  after=mark)
+    return toast, edit
+
+
+def button(call: Call, prefix: str) -> str:
+    return next(b["callback_data"] for b in call.buttons() if b["callback_data"].startswith(prefix))
+
+
+def button_text(call: Call, text: str) -> str:
+    return next(b["callback_data"] for b in call.buttons() if text in b["text"])
+
+
+def position_of(call: Call) -> int:
+    return int(re.search(r"Question (\d+)/65", call.plain).group(1)) - 1
+
+
+async def answer(standin: StandIn, bank, page: Call, right: bool) -> Call:
+    """Answer the exam question `page` shows (right or wrong) and return the page that follows."""
+    q = question_in(bank, page.text)
+    picks = correct_positions(bank, page) if right else [wrong_position(bank, page)]
+    pick_buttons = [b["callback_data"] for b in page.buttons() if b["callback_data"].startswith("xa:")]
+    if q.type is QuestionType.single:
+        toast, nxt = await press(standin, page, pick_buttons[picks[0]])
+        assert not toast.params.get("text")  # a tap says nothing about right or wrong
+        return nxt
+    current = page
+    ticked = {i for i, b in enumerate(b for b in page.buttons() if b["callback_data"].startswith("xa:"))
+              if b["text"].startswith("☑")}
+    for pos in sorted(ticked ^ set(picks)):  # an answer changed later: untick the old, tick the new
+        _, current = await press(standin, current, pick_buttons[pos])
+        mark = "☑" if pos in picks else "☐"
+        assert mark in next(b["text"] for b in current.buttons() if b["callback_data"] == pick_buttons[pos])
+    _, nxt = await press(standin, current, button_text(current, "Next ▶"))
+    return nxt
+
+
+def no_feedback(call: Call) -> None:
+    assert not any(word in call.plain for word in FEEDBACK), call.plain
+
+
+@pytest.fixture
+async def clocked(standin: StandIn, bank, tmp_path: Path):
+    clock = FakeClock(START)
+    running = RunningBot(settings_for(standin, tmp_path / "exam.sqlite3"), bank, clock=clock, push_interval=0.2)
+    await running.start(standin)
+    yield running, clock, tmp_path / "exam.sqlite3"
+    await running.stop()
+
+
+async def begin(standin: StandIn) -> Call:
+    await say(standin, "/start")
+    intro = await say(standin, "/exam")
+    assert "65 multiple-choice questions" in intro.plain and "estimate" in intro.plain
+    assert "13 Data Engineering (20%), 16 Exploratory Data Analysis (24%), 23 Modeling (36%)" in intro.plain
+    _, page = await press(standin, intro, "xn")
+    assert "Question 1/65" in page.plain and "3:00 left" in page.plain
+    return page
+
+
+async def test_exam_pause_restart_resume_submit_review_history(clocked, standin: StandIn, bank):
+    bot, clock, db = clocked
+    page = await begin(standin)
+    assert all(len(b["callback_data"].encode()) <= 64 for b in page.buttons())
+
+    # The draw follows the domain weights and holds choice questions only.
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT domain, kind FROM asks WHERE origin = 'exam'").fetchall()
+    assert len(rows) == EXAM_SIZE and {k for _, k in rows} <= {"single", "multi"}
+    weights = {d.id: d.weight for d in bank.domains}
+    assert {d: sum(1 for dd, _ in rows if dd == d) for d in weights} == quotas(weights) == {
+        "data-engineering": 13, "eda": 16, "modeling": 23, "ml-ops": 13}
+
+    # A forged generic answer button on an exam question is refused: it would have revealed the answer.
+    with sqlite3.connect(db) as conn:
+        exam_ask = conn.execute("SELECT id FROM asks WHERE origin = 'exam' ORDER BY id LIMIT 1").fetchone()[0]
+    mark = len(standin.calls)
+    await standin.tap(USER, page, f"a:{exam_ask}:0")
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    assert "does not belong" in toast.params["text"]
+    await asyncio.sleep(0.2)
+    assert not [c for c in standin.calls[mark:] if c.method.startswith(("edit", "send"))]
+
+    right = 0
+    plan = [True, False, True, True, False, True, True, True, True, False]  # questions 1-10
+    for ok in plan:
+        no_feedback(page)
+        page = await answer(standin, bank, page, ok)
+        right += ok
+    assert "Question 11/65" in page.plain and "Answered 10/65" in page.plain
+
+    # Go back to question 10 and change its answer from wrong to right (the exam allows it until the end).
+    _, back = await press(standin, page, button_text(page, "◀ Back"))
+    assert "Question 10/65" in back.plain
+    page = await answer(standin, bank, back, True)
+    right += 1
+    assert "Question 11/65" in page.plain
+
+    # Flag question 11 and skip it.
+    _, flagged = await press(standin, page, button(page, "xf:"))
+    assert "Flagged" in flagged.plain
+    _, page = await press(standin, flagged, button_text(flagged, "Skip ▶"))
+    assert "Question 12/65" in page.plain
+
+    clock.advance(minutes=30)
+    _, paused = await press(standin, page, button(page, "xp:"))
+    assert "Exam paused" in paused.plain and "2:30 left" in paused.plain and "Answered 10/65" in paused.plain
+
+    # The bot restarts; hours pass while paused, which costs no exam time.
+    await bot.stop()
+    clock.advance(hours=5)
+    await bot.start(standin)
+    again = await say(standin, "/exam")
+    assert "Exam paused" in again.plain and "2:30 left" in again.plain
+    _, page = await press(standin, again, button(again, "xr:"))
+    assert "Question 12/65" in page.plain and "2:30 left" in page.plain
+
+    # Answer the rest: every third one right; the last leads to the overview.
+    answered = 10
+    i = 0
+    while "Question" in page.plain and "Before you submit" not in page.plain:
+        ok = i % 3 == 0
+        page = await answer(standin, bank, page, ok)
+        right += ok
+        answered += 1
+        i += 1
+    assert answered == 64
+    assert "Before you submit" in page.plain and "Answered: 64/65" in page.plain
+    assert "Unanswered: 11" in page.plain and "Flagged: 11" in page.plain
+    no_feedback(page)
+
+    clock.advance(minutes=10)
+    _, result = await press(standin, page, button(page, "xs:"))
+    expected = scale(right, EXAM_SIZE)
+    assert f"Scaled score: {expected} / 1000" in result.plain
+    assert f"Right: {right}/65" in result.plain
+    assert ("PASS" in result.plain) == (expected >= 750)
+    assert "time used: 0h 40m" in result.plain
+    for name in ("Data Engineering", "Exploratory Data Analysis", "Modeling", "ML Implementation and Operations"):
+        assert re.search(re.escape(name) + r": \d{3,4} · \d+/\d+", result.plain), name
+
+    # The answers now count in /stats (the skipped question does not).
+    stats = await say(standin, "/stats")
+    assert "Answered: 64" in stats.plain and f"correct: {right}" in stats.plain
+
+    # Review, paged: the first question with its explanation, then the next, and the skipped one.
+    _, review = await press(standin, result, button(result, "xv:"))
+    assert "Review · Question 1/65" in review.plain
+    first = question_in(bank, review.text)
+    assert first.explanation in review.plain and "You got it right" in review.plain
+    _, review2 = await press(standin, review, button_text(review, "Next ▶"))
+    assert "Review · Question 2/65" in review2.plain and "You answered" in review2.plain
+    exam_id = int(button(result, "xv:").split(":")[1])
+    _, skipped = await press(standin, review2, f"xv:{exam_id}:10")
+    assert "Not answered" in skipped.plain
+    _, back = await press(standin, skipped, button(skipped, "xz:"))
+    assert f"Scaled score: {expected}" in back.plain
+
+    help_text = await say(standin, "/help")
+    assert "72% right = 750" in help_text.plain and "estimate" in help_text.plain
+
+    history = await say(standin, "/exam history")
+    assert f"#{exam_id}" in history.plain and str(expected) in history.plain
+
+    # The finished exam's buttons no longer change anything.
+    mark = len(standin.calls)
+    await standin.tap(USER, page, f"xa:{exam_id}:10:0")
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    assert "exam is over" in toast.params["text"]
+
+
+async def test_time_limit_late_tap_does_not_count(clocked, standin: StandIn, bank):
+    bot, clock, db = clocked
+    page = await begin(standin)
+    for _ in range(3):
+        page = await answer(standin, bank, page, True)
+    clock.advance(minutes=179)
+    page = await answer(standin, bank, page, True)  # still in time: counts
+    clock.advance(minutes=1, seconds=1)
+    q = question_in(bank, page.text)
+    right_pos = correct_positions(bank, page)[0]
+    picks = [b["callback_data"] for b in page.buttons() if b["callback_data"].startswith("xa:")]
+    toast, result = await press(standin, page, picks[right_pos])
+    assert "Time is up" in toast.params["text"]
+    assert "Time is up" in result.plain and "Right: 4/65" in result.plain
+    assert f"Scaled score: {scale(4, 65)}" in result.plain
+    with sqlite3.connect(db) as conn:
+        late = conn.execute("SELECT status FROM asks WHERE origin = 'exam' AND question_id = ?", (q.id,)).fetchone()[0]
+        open_left = conn.execute("SELECT COUNT(*) FROM asks WHERE origin = 'exam' AND status = 'open'").fetchone()[0]
+    assert late == "expired" and open_left == 0
+
+
+async def test_time_limit_enforced_by_the_job_without_a_tap(clocked, standin: StandIn, bank):
+    bot, clock, db = clocked
+    page = await begin(standin)
+    page = await answer(standin, bank, page, True)
+    page = await answer(standin, bank, page, False)
+    mark = len(standin.calls)
+    clock.advance(minutes=181)
+    done = await standin.wait_for(lambda c: c.method == "sendMessage" and "Time is up" in c.text, after=mark)
+    assert "Right: 1/65" in done.plain and "3h 00m" in done.plain
+    # A paused exam is not timed out, however long it waits.
+    intro = await say(standin, "/exam")
+    assert "Start the exam" in str(intro.buttons())
+    _, page = await press(standin, intro, "xn")
+    _, paused = await press(standin, page, button(page, "xp:"))
+    mark = len(standin.calls)
+    clock.advance(hours=10)
+    await asyncio.sleep(0.8)
+    assert not [c for c in standin.calls[mark:] if "Time is up" in c.text]
+    again = await say(standin, "/exam")
+    assert "Exam paused" in again.plain and "3:00 left" in again.plain
+
+
+async def test_quiz_next_still_works_after_an_exam_starts(clocked, standin: StandIn, bank):
+    await say(standin, "/start")
+    question = await say(standin, "/quiz")
+    while question_in(bank, question.text).type is not QuestionType.single:
+        question = await say(standin, "/quiz")
+    mark = len(standin.calls)
+    await standin.tap(USER, question, question.buttons()[0]["callback_data"])
+    answered = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    intro = await say(standin, "/exam")
+    await press(standin, intro, "xn")
+    # The exam's 65 newer asks are not "a newer question above": Next under the quiz answer asks another.
+    mark = len(standin.calls)
+    await standin.tap(USER, answered, button(answered, "n:"))
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    assert not toast.params.get("text")
+    nxt = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    question_in(bank, nxt.text)  # a quiz question, not an exam page
+    assert "Mock exam" not in nxt.plain
