@@ -206,3 +206,12 @@ async def test_group_commands_point_to_private_chat(bot, standin: StandIn):
     await standin.push(standin.message_update(USER, "/quiz", chat=group))
     reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == -100123)
     assert "private" in reply.text
+
+
+async def test_a_typed_path_is_an_answer_not_an_unknown_command(bot, standin: StandIn, bank):
+    """A fill-in answer such as /opt/ml/input/data/train starts with a slash, like a command."""
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/opt/ml/input/data/train")
+    reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "don't know" not in reply.plain.lower() and "/quiz" in reply.plain  # the no-open-question nudge
+    assert any(q.answer.startswith("/") for q in bank.questions if q.type is QuestionType.fill)

@@ -303,8 +303,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command we do not have."""
+    """A command we do not have, or a typed path such as /opt/ml/input/data/train (an answer)."""
     text = (update.effective_message.text or "/").split()[0]
+    if "/" in text[1:].split("@")[0]:  # no command has a second slash: this is a path someone typed
+        await on_text(update, context)
+        return
     await update.effective_message.reply_html(render.unknown_command(text))
 
 
