@@ -68,6 +68,7 @@ class Ask:
     correct: bool | None
     response: str | None
     drill_id: int | None = None
+    origin: str = "quiz"
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def _ask(row) -> Ask:
         correct=None if row["correct"] is None else bool(row["correct"]),
         response=row["response"],
         drill_id=row["drill_id"],
+        origin=row["origin"],
     )
 
 

@@ -15,9 +15,11 @@ from bot.config import Settings
 from bot.content import Bank
 from bot.services.daily import DailyService
 from bot.services.quiz import Clock, QuizService
+from bot.services.study import StudyService
 from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
 from bot.storage.repo import Repo
+from bot.storage.study import StudyRepo
 from bot.tg import commands, jobs
 from bot.tg.http import AiohttpRequest
 
@@ -58,6 +60,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng)
     app.bot_data["quiz"] = quiz
     app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng)
+    app.bot_data["study"] = StudyService(bank, repo, StudyRepo(db), quiz, clock=clock, rng=rng,
+                                         admin_ids=settings.admin_ids)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
     app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",

@@ -9,6 +9,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.tg import handlers, render
+from bot.tg import study as study_handlers
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("stats", "your answers, accuracy per exam domain and streak", handlers.stats),
     Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", handlers.daily),
     Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", handlers.timezone),
+    Command("drill", "drill one topic: pick it, or /drill kinesis 20", study_handlers.drill),
+    Command("review", "the questions due for review now (spaced repetition)", study_handlers.review),
+    Command("mistakes", "redo the questions you last got wrong until each is right", study_handlers.mistakes),
+    Command("export", "all your data as a JSON file", study_handlers.export),
+    Command("forget", "delete all your data (asks to confirm first)", study_handlers.forget),
     Command("help", "this list", handlers.help_command),
 )
 
@@ -56,6 +62,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(handlers.on_zone, pattern=render.CB_PATTERN_ZONE))
     app.add_handler(CallbackQueryHandler(handlers.on_quiz_button, pattern=render.CB_PATTERN_QUIZ))
     app.add_handler(CallbackQueryHandler(handlers.on_resume_drill, pattern=render.CB_PATTERN_RESUME))
+    study_handlers.register(app)
     app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))
