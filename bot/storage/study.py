@@ -190,10 +190,10 @@ class StudyRepo:
         """Questions whose latest answer was wrong, the most recently missed first."""
         async with self.db.read() as conn, conn.execute(
             "SELECT question_id FROM ("
-            " SELECT question_id, correct, answered_at, ROW_NUMBER() OVER ("
+            " SELECT id, question_id, correct, answered_at, ROW_NUMBER() OVER ("
             "  PARTITION BY question_id ORDER BY answered_at DESC, id DESC) AS rn "
             " FROM asks WHERE user_id = ? AND status = 'answered') "
-            "WHERE rn = 1 AND correct = 0 ORDER BY answered_at DESC, question_id LIMIT ?",
+            "WHERE rn = 1 AND correct = 0 ORDER BY answered_at DESC, id DESC LIMIT ?",
             (user_id, limit),
         ) as cur:
             return [r[0] for r in await cur.fetchall()]
