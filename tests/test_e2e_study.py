@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import QuestionType
-from tests.conftest import FakeClock, RunningBot, answer_correctly, question_in, settings_for, shown_options, wrong_position
+from tests.conftest import FakeClock, RunningBot, answer_correctly, question_in, settings_for, wrong_position
 from tests.standin import Call, StandIn
 
 USER = 987_654_321  # large, so no other number in the database can equal it by chance
@@ -37,7 +37,8 @@ def is_run_question(call: Call, user: int = USER) -> bool:
 
 
 def is_summary(call: Call, user: int = USER) -> bool:
-    return call.method == "sendMessage" and call.chat_id == user and ("Done —" in call.plain or "Stopped —" in call.plain)
+    return (call.method == "sendMessage" and call.chat_id == user
+            and ("Done —" in call.plain or "Stopped —" in call.plain))
 
 
 def position(call: Call) -> tuple[int, int]:
@@ -365,7 +366,8 @@ def _add_foreign_table(db: Path, user: int) -> None:
     conn = sqlite3.connect(db, timeout=15, isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("CREATE TABLE IF NOT EXISTS future_feature (id INTEGER PRIMARY KEY, user_id INTEGER, points INTEGER)")
+        conn.execute("CREATE TABLE IF NOT EXISTS future_feature "
+                     "(id INTEGER PRIMARY KEY, user_id INTEGER, points INTEGER)")
         conn.execute("INSERT INTO future_feature (user_id, points) VALUES (?, 7)", (user,))
         conn.execute("COMMIT")
     finally:

@@ -89,7 +89,8 @@ def test_weakest_areas_name_where_the_misses_were():
                r("d", True, difficulty=1), r("e", True, difficulty=1, kind="fill"), r("f", False, difficulty=2)]
     areas = weakest_areas(results)
     assert [(a.name, a.correct, a.answered) for a in areas] == [
-        ("intermediate questions (●●○)", 0, 1), ("hard questions (●●●)", 1, 3), ("single-answer questions", 2, 5)]
+        ("intermediate questions (●●○)", 0, 1), ("hard questions (●●●)", 1, 3),
+        ("single-answer questions", 2, 5)]
 
 
 def test_no_weak_area_when_nothing_was_missed_or_one_group_covers_everything():

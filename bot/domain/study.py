@@ -117,7 +117,8 @@ class Area:
     answered: int
 
 
-DIFFICULTY_NAMES = {1: "basic questions (●○○)", 2: "intermediate questions (●●○)", 3: "hard questions (●●●)"}
+DIFFICULTY_NAMES = {1: "basic questions (●○○)", 2: "intermediate questions (●●○)",
+                    3: "hard questions (●●●)"}
 KIND_NAMES = {"single": "single-answer questions", "multi": "“choose N” questions", "fill": "typed answers"}
 
 

@@ -135,7 +135,8 @@ class StudyService:
         user = await self.repo.get_user(user_id)
         return local_day(self.now(), ZoneInfo(user.tz if user else "UTC")).isoformat()
 
-    async def _start(self, user_id: int, chat_id: int, kind: str, label: str | None, questions: list[str]) -> Asked | None:
+    async def _start(self, user_id: int, chat_id: int, kind: str, label: str | None,
+                     questions: list[str]) -> Asked | None:
         questions = [q for q in questions if self.bank.question(q) is not None]
         if not questions:
             return None
@@ -201,7 +202,8 @@ class StudyService:
         if ask is None or ask.user_id != user_id or ask.drill_id is None or ask.status != "open":
             return None
         drill = await self.study.get(ask.drill_id)
-        if drill is None or drill.kind not in KINDS or drill.finished_at is not None or drill.current != ask.question_id:
+        if (drill is None or drill.kind not in KINDS or drill.finished_at is not None
+                or drill.current != ask.question_id):
             return None
         if not await self.study.advance(drill.id, drill.position, self.now(), skip_ask=ask.id):
             return None

@@ -435,7 +435,7 @@ def drill_topics_keyboard(topics) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def drill_no_match(text: str, suggestions, size: int | None) -> str:
+def drill_no_match(text: str, suggestions) -> str:
     head = f"I have no topic called “{escape(text[:60])}”."
     if suggestions:
         return head + " The closest ones are below — or send /drill to browse them all."
@@ -445,8 +445,9 @@ def drill_no_match(text: str, suggestions, size: int | None) -> str:
 def drill_suggestions_keyboard(suggestions, size: int | None) -> InlineKeyboardMarkup | None:
     if not suggestions:
         return None
-    return InlineKeyboardMarkup([[_topic_button(t, min(size or 0, 99) if size and size > 0 else 0)]
-                                 for t in suggestions])
+    # The requested size travels with the button (two digits fit; the drill clamps it anyway).
+    carried = min(size, 99) if size and size > 0 else 0
+    return InlineKeyboardMarkup([[_topic_button(t, carried)] for t in suggestions])
 
 
 def drill_started(name: str, size: int, requested: int | None, available: int) -> str:
@@ -510,7 +511,8 @@ def study_summary_keyboard(s) -> InlineKeyboardMarkup | None:
     if not s.missed:
         return None
     n = len(s.missed)
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"Retry the {n} missed ↻", callback_data=CB_RETRY.format(drill=s.drill_id))]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(f"Retry the {n} missed ↻",
+                                                       callback_data=CB_RETRY.format(drill=s.drill_id))]])
 
 
 def study_gone() -> str:
@@ -530,7 +532,8 @@ def reports_text(reports) -> str:
     budget = MAX_MESSAGE - 60
     shown = 0
     for count, prompt in reports:
-        reasons = ", ".join(f"{REASON_LABELS[r].lower()} {n}" for r, n in sorted(count.by_reason.items(), key=lambda kv: -kv[1]))
+        by_count = sorted(count.by_reason.items(), key=lambda kv: -kv[1])
+        reasons = ", ".join(f"{REASON_LABELS[r].lower()} {n}" for r, n in by_count)
         line = (f"<b>{count.total}</b> × <code>{escape(count.question_id)}</code> ({reasons})\n"
                 f"   <i>{escape(prompt[:90])}{'…' if len(prompt) > 90 else ''}</i>")
         if len("\n".join(lines)) + len(line) + 1 > budget:
@@ -552,8 +555,10 @@ def forget_confirm_text() -> str:
 
 
 def forget_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Yes, delete everything", callback_data=CB_FORGET.format(choice="yes")),
-                                  InlineKeyboardButton("Cancel", callback_data=CB_FORGET.format(choice="no"))]])
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton("Yes, delete everything", callback_data=CB_FORGET.format(choice="yes")),
+        InlineKeyboardButton("Cancel", callback_data=CB_FORGET.format(choice="no")),
+    ]])
 
 
 def forget_done() -> str:

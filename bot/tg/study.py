@@ -13,7 +13,7 @@ from bot.domain.study import parse_drill_args
 from bot.services.quiz import AnswerResult
 from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, StudyService, Summary
 from bot.tg import render
-from bot.tg.handlers import HTML, _meet, on_unknown_command, send_asked
+from bot.tg.handlers import HTML, _meet, on_unknown_command, quiz_service, send_asked
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ async def drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     found = await svc.find(user.id, text)
     if isinstance(found, NoMatch):
-        await message.reply_html(render.drill_no_match(text, found.suggestions, size),
+        await message.reply_html(render.drill_no_match(text, found.suggestions),
                                  reply_markup=render.drill_suggestions_keyboard(found.suggestions, size))
         return
     await _start_topic(context, user.id, update.effective_chat.id, found, size)
@@ -217,6 +217,10 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("report reasons edit skipped: %s", exc)
 
 
+async def _is_latest(context: ContextTypes.DEFAULT_TYPE, user_id: int, ask_id: int) -> bool:
+    return await quiz_service(context).is_latest(user_id, ask_id)
+
+
 async def _restore(query, ask_id: int, in_drill: bool) -> None:
     try:
         await query.edit_message_reply_markup(render.answer_keyboard(ask_id, in_drill))
@@ -236,7 +240,7 @@ async def on_report_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     stored, in_drill = got
     await query.answer(render.report_thanks(reason, stored), show_alert=False)
     # A drill's next question already follows; only a lone /quiz answer keeps its 'Next' button.
-    await _restore(query, ask_id, in_drill or not await context.application.bot_data["quiz"].is_latest(query.from_user.id, ask_id))
+    await _restore(query, ask_id, in_drill or not await _is_latest(context, query.from_user.id, ask_id))
 
 
 async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -244,7 +248,7 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     ask_id = int(context.match.group(1))
     await query.answer()
-    await _restore(query, ask_id, not await context.application.bot_data["quiz"].is_latest(query.from_user.id, ask_id))
+    await _restore(query, ask_id, not await _is_latest(context, query.from_user.id, ask_id))
 
 
 async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
