@@ -453,3 +453,21 @@ async def test_forget_asks_first_and_then_leaves_no_row(env, standin: StandIn, b
     assert references(db, OTHER) == before_other  # nobody else's data went with it
     stats = await say(standin, "/stats", OTHER)
     assert "Answered: 2" in stats.plain
+
+
+async def test_skip_still_works_after_quiz_closed_a_typed_question(env, standin: StandIn, bank):
+    """/quiz in the middle of a run closes its open typed-answer question; Skip then moves the run on."""
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/drill nlp-algorithms 30")
+    call = await standin.wait_for(is_run_question, after=mark)
+    while question_in(bank, call.text).type is not QuestionType.fill:
+        call = await tap(standin, call, data_of(call, "sk:"), is_run_question)
+    number, size = position(call)
+    await say(standin, "/quiz")
+    after = await tap(standin, call, data_of(call, "sk:"), lambda c: is_run_question(c) or is_summary(c))
+    assert is_summary(after) if number == size else position(after) == (number + 1, size)
+    if number == size:
+        return
+    # An unfinished study run is not today's daily drill: /daily offers nothing to continue.
+    settings = await say(standin, "/daily")
+    assert "dr" not in [b["callback_data"] for b in settings.buttons()]

@@ -199,7 +199,7 @@ class StudyService:
     async def skip(self, ask_id: int, user_id: int) -> Moved | None:
         """Pass over the run's current question unanswered; None if it is not theirs or no longer current."""
         ask = await self.repo.get_ask(ask_id)
-        if ask is None or ask.user_id != user_id or ask.drill_id is None or ask.status != "open":
+        if ask is None or ask.user_id != user_id or ask.drill_id is None or ask.status == "answered":
             return None
         drill = await self.study.get(ask.drill_id)
         if (drill is None or drill.kind not in KINDS or drill.finished_at is not None

@@ -94,7 +94,8 @@ class StudyRepo:
         """Move past the current question, in one transaction; False if another update already did.
 
         `again` appends a question to the end of the run (a mistake comes back later); `skip_ask`
-        closes that open ask unanswered and counts a skip (no answer, no FSRS review).
+        closes that ask unanswered and counts a skip (no answer, no FSRS review). An ask already
+        closed unanswered (a typed-answer question replaced by a /quiz question) can be skipped too.
         """
         try:
             async with self.db.tx() as conn:
@@ -108,7 +109,7 @@ class StudyRepo:
                        skip_ask: int | None) -> None:
         if skip_ask is not None:
             cur = await conn.execute(
-                "UPDATE asks SET status = 'expired' WHERE id = ? AND drill_id = ? AND status = 'open'",
+                "UPDATE asks SET status = 'expired' WHERE id = ? AND drill_id = ? AND status IN ('open', 'expired')",
                 (skip_ask, drill_id),
             )
             if cur.rowcount != 1:
