@@ -14,3 +14,8 @@ CREATE TABLE reports (
     PRIMARY KEY (user_id, question_id, reason)
 ) WITHOUT ROWID;
 CREATE INDEX reports_by_question ON reports (question_id);
+
+-- Asks and pushes point at drills: without these, summing up a run and deleting a drill
+-- (/forget, ON DELETE CASCADE) scan the whole table once per drill.
+CREATE INDEX asks_by_drill ON asks (drill_id) WHERE drill_id IS NOT NULL;
+CREATE INDEX pushes_by_drill ON pushes (drill_id) WHERE drill_id IS NOT NULL;
