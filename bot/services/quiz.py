@@ -41,6 +41,7 @@ class Asked:
     domain_name: str
     topic_name: str
     drill: tuple[int, int] | None = None  # (number, size) when part of a drill
+    origin: str = "quiz"  # which feature asked (quiz, daily, topic, review, ...)
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,9 @@ class QuizService:
         return await self.repo.upsert_user(user_id, first_name, private_chat_id, self.default_tz, self.now())
 
     def asked_view(self, ask_id: int, question: Question, order: tuple[int, ...],
-                   drill: tuple[int, int] | None = None) -> Asked:
+                   drill: tuple[int, int] | None = None, origin: str = "quiz") -> Asked:
         topic = self.bank.topic(question.topic)
-        return Asked(ask_id, question, order, self.bank.domain(topic.domain).name, topic.name, drill)
+        return Asked(ask_id, question, order, self.bank.domain(topic.domain).name, topic.name, drill, origin)
 
     async def history(self, user_id: int) -> dict[str, Seen]:
         return {
@@ -134,7 +135,7 @@ class QuizService:
             now=self.now(),
             drill_id=drill_id,
         )
-        return self.asked_view(ask_id, question, order, drill)
+        return self.asked_view(ask_id, question, order, drill, origin)
 
     async def is_latest(self, user_id: int, ask_id: int) -> bool:
         """Whether `ask_id` is the newest question put to the user (so a 'next' tap is not a double tap)."""
@@ -169,7 +170,8 @@ class QuizService:
         selected = set(ask.selected) ^ {position}
         if not await self.repo.set_selected(ask_id, user_id, sorted(selected)):
             return Toggle(Outcome.already)
-        return Toggle(Outcome.recorded, tuple(sorted(selected)), self.asked_view(ask.id, question, ask.option_order))
+        return Toggle(Outcome.recorded, tuple(sorted(selected)), self.asked_view(ask.id, question, ask.option_order,
+                                                                             origin=ask.origin))
 
     async def answer_choice(self, ask_id: int, user_id: int, position: int | None, update_id: int | None) -> AnswerResult:
         """Answer a choice question: `position` for single, None to submit the ticked options of a choose-N."""

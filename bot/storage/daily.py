@@ -248,7 +248,8 @@ class DailyRepo:
     async def open_drill(self, user_id: int, day: str) -> Drill | None:
         """The user's unfinished drill of that local day, if any."""
         async with self.db.read() as conn, conn.execute(
-            "SELECT * FROM drills WHERE user_id = ? AND day = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+            "SELECT * FROM drills WHERE user_id = ? AND day = ? AND kind = 'daily' AND finished_at IS NULL "
+            "ORDER BY id DESC LIMIT 1",
             (user_id, day),
         ) as cur:
             row = await cur.fetchone()

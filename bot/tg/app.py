@@ -16,11 +16,13 @@ from bot.services.daily import DailyService
 from bot.services.exam import ExamService
 from bot.services.progress import ProgressService
 from bot.services.quiz import Clock, QuizService
+from bot.services.study import StudyService
 from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
 from bot.storage.exam import ExamRepo
 from bot.storage.repo import Repo
 from bot.storage.inbox import Inbox
+from bot.storage.study import StudyRepo
 from bot.tg import commands, exam, jobs
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
@@ -69,6 +71,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     exams = ExamRepo(db)
     app.bot_data["exam"] = ExamService(bank, exams, quiz, clock=clock, rng=rng)
     app.bot_data["progress"] = ProgressService(bank, exams, repo, clock=clock, default_tz=settings.default_tz)
+    app.bot_data["study"] = StudyService(bank, repo, StudyRepo(db), quiz, clock=clock, rng=rng,
+                                         admin_ids=settings.admin_ids)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
     app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",

@@ -9,7 +9,7 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.tg import exam, handlers, render
-
+from bot.tg import study as study_handlers
 
 NO_REAL_DATA = r"(?!)"  # a pattern no string matches
 
@@ -29,6 +29,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", handlers.timezone),
     Command("exam", "a timed 65-question mock exam with a scaled score; /exam history", exam.exam_command),
     Command("progress", "how ready you are for the exam, with a 30-day chart", exam.progress_command),
+    Command("drill", "drill one topic: pick it, or /drill kinesis 20", study_handlers.drill),
+    Command("review", "the questions due for review now (spaced repetition)", study_handlers.review),
+    Command("mistakes", "redo the questions you last got wrong until each is right", study_handlers.mistakes),
+    Command("export", "all your data as a JSON file", study_handlers.export),
+    Command("forget", "delete all your data (asks to confirm first)", study_handlers.forget),
     Command("help", "this list", handlers.help_command),
 )
 
@@ -66,6 +71,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(handlers.on_resume_drill, pattern=render.CB_PATTERN_RESUME))
     for pattern, callback in exam.BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+    study_handlers.register(app)
     app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))

@@ -114,6 +114,11 @@ async def _continue_drill(context: ContextTypes.DEFAULT_TYPE, result: AnswerResu
     """In a drill the next question follows the answer by itself; the last one is followed by a summary."""
     ask = result.ask
     assert ask is not None and ask.drill_id is not None
+    # Other kinds of run (topic drills, reviews, ...) register what follows their answers by ask origin.
+    followup = context.application.bot_data.get("drill_followups", {}).get(ask.origin)
+    if followup is not None:
+        await followup(context, result)
+        return
     nxt = await daily_service(context).next_in_drill(ask.drill_id, ask.user_id, ask.chat_id, ask.question_id)
     if isinstance(nxt, DrillSummary):
         await context.bot.send_message(ask.chat_id, render.drill_summary(nxt), parse_mode=HTML)
@@ -195,7 +200,7 @@ async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     try:
-        await query.edit_message_reply_markup(None)
+        await query.edit_message_reply_markup(render.report_keyboard(ask_id))
     except BadRequest as exc:
         log.debug("could not remove the next button: %s", exc)
     user, _ = await _meet(update, context)
