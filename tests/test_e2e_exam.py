@@ -65,7 +65,9 @@ async def answer(standin: StandIn, bank, page: Call, right: bool) -> Call:
         _, current = await press(standin, current, pick_buttons[pos])
         mark = "☑" if pos in picks else "☐"
         assert mark in next(b["text"] for b in current.buttons() if b["callback_data"] == pick_buttons[pos])
-    _, nxt = await press(standin, current, button_text(current, "Next ▶"))
+    # The last question has no Next: its way on is "Review & submit".
+    onward = "Next ▶" if any("Next ▶" in b["text"] for b in current.buttons()) else "Review & submit"
+    _, nxt = await press(standin, current, button_text(current, onward))
     return nxt
 
 

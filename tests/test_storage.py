@@ -100,12 +100,17 @@ def test_bad_migration_name_is_refused(tmp_path: Path):
 
 async def test_pragmas(tmp_path: Path):
     db = await Database.open(tmp_path / "p.sqlite3")
-    async with db.read() as conn:
+    async with db.tx() as conn:
         for pragma, expected in [("journal_mode", "wal"), ("foreign_keys", 1), ("synchronous", 2)]:
             async with conn.execute(f"PRAGMA {pragma}") as cur:
                 assert (await cur.fetchone())[0] == expected
-            async with conn.execute("PRAGMA busy_timeout") as cur:
-                assert (await cur.fetchone())[0] >= 10_000
+        async with conn.execute("PRAGMA busy_timeout") as cur:
+            assert (await cur.fetchone())[0] >= 10_000
+    async with db.read() as conn:  # the read connection: same file, WAL, and it cannot write
+        assert (await conn.execute_fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+        assert (await conn.execute_fetchall("PRAGMA query_only"))[0][0] == 1
+        with pytest.raises(sqlite3.OperationalError):
+            await conn.execute("CREATE TABLE nope (x)")
     await db.close()
 
 

@@ -249,11 +249,6 @@ class QuizService:
         )
         return Stats(sum(d.answered for d in domains), sum(d.correct for d in domains), domains)
 
-    async def seen_update(self, update_id: int) -> bool:
-        return await self.repo.seen_update(update_id)
-
-    async def mark_update(self, update_id: int) -> None:
-        await self.repo.mark_update(update_id, self.now())
 
 
 def _chosen(ask: Ask | None) -> tuple[int, ...]:

@@ -150,29 +150,43 @@ class Conn:
             await self.execute("SELECT 1")
 
 
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return conn
+
+
 class Database:
     """One aiosqlite connection in autocommit mode; `tx()` serialises transactions across tasks."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path):
+    def __init__(self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None):
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
         self._fast = Conn(conn)
+        self._reader = reader
+        self._read_conn = Conn(reader) if reader is not None else None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn = await _connect(path)
+        # WAL before the reader opens, so the reader finds the database in WAL mode.
         await conn.execute("PRAGMA journal_mode = WAL")
         # FULL: a committed answer survives power loss too, not only a killed process.
         await conn.execute("PRAGMA synchronous = FULL")
         await conn.execute("PRAGMA foreign_keys = ON")
-        return cls(conn, path)
+        # Reads go through a second connection and thread: in WAL mode a reader sees only committed
+        # data and never waits for the writer, so reads need no lock and do not queue behind writes.
+        reader = await _connect(path)
+        await reader.execute("PRAGMA query_only = ON")
+        return cls(conn, path, reader)
 
     async def close(self) -> None:
         async with self._lock:
+            if self._reader is not None:
+                await self._reader.close()
             await self.conn.close()
 
     @asynccontextmanager
@@ -194,9 +208,16 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Conn]:
-        """Reads take the same lock so they never see another task's half-done transaction."""
-        async with self._lock:
-            yield self._fast
+        """Reads on their own connection: they see committed data only, and wait for no writer.
+
+        Each statement is its own snapshot; a read that needs several statements to agree belongs
+        in `tx()`.
+        """
+        if self._read_conn is None:
+            async with self._lock:
+                yield self._fast
+        else:
+            yield self._read_conn
 
     async def migrate(self, migrations: list[Migration] | None = None) -> list[Migration]:
         """Apply pending migrations in order, each with its record in one transaction; return those applied."""

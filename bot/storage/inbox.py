@@ -13,14 +13,27 @@ class Inbox:
     def __init__(self, db: Database):
         self.db = db
 
-    async def store(self, updates: Sequence[tuple[int, str]], now: datetime) -> None:
-        """Keep each (update_id, JSON) durably; one already stored or already handled is not stored again."""
+    async def store(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
+        """Keep each (update_id, JSON) durably; returns the ids to handle (those not handled before)."""
+        ids = [uid for uid, _ in updates]
+        marks = ",".join("?" * len(ids))
         async with self.db.tx() as conn:
+            async with conn.execute(
+                f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})", ids  # noqa: S608
+            ) as cur:
+                handled = {r[0] for r in await cur.fetchall()}
             await conn.executemany(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) "
-                "SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?)",
-                [(uid, payload, iso(now), uid) for uid, payload in updates],
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                [(uid, payload, iso(now)) for uid, payload in updates if uid not in handled],
             )
+        return set(ids) - handled
+
+    async def handled(self, update_ids: Sequence[int], now: datetime) -> None:
+        """Record updates as handled and drop them from the inbox, in one transaction."""
+        async with self.db.tx() as conn:
+            await conn.executemany("INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                                   [(uid, iso(now)) for uid in update_ids])
+            await conn.executemany("DELETE FROM inbox WHERE update_id = ?", [(uid,) for uid in update_ids])
 
     async def pending(self) -> list[tuple[int, str]]:
         """Updates stored but not handled, oldest first (to replay after a restart)."""
@@ -28,13 +41,6 @@ class Inbox:
             "SELECT update_id, payload FROM inbox ORDER BY update_id"
         ) as cur:
             return [(r[0], r[1]) for r in await cur.fetchall()]
-
-    async def done(self, update_id: int, now: datetime) -> None:
-        """Record an update as handled without handling it (one that cannot be read)."""
-        async with self.db.tx() as conn:
-            await conn.execute("INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                               (update_id, iso(now)))
-            await conn.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
 
     async def prune(self, before: datetime) -> int:
         """Forget handled update ids older than `before`: Telegram redelivers for at most 24 hours."""

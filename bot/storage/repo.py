@@ -143,6 +143,12 @@ class Repo:
 
     async def upsert_user(self, user_id: int, first_name: str | None, chat_id: int | None, tz: str, now: datetime) -> tuple[User, bool]:
         """Create the user on first sight; keep name and private chat current. Returns (user, created)."""
+        # Nearly every update comes from someone we know whose name and chat have not changed: a read
+        # answers that without taking the write lock.
+        known = await self.get_user(user_id)
+        if known is not None and not known.blocked and (first_name is None or known.first_name == first_name) \
+                and (chat_id is None or known.chat_id == chat_id):
+            return known, False
         async with self.db.tx() as conn:
             cur = await conn.execute(
                 "INSERT INTO users (id, chat_id, first_name, tz, created_at) VALUES (?, ?, ?, ?, ?) "
@@ -306,19 +312,3 @@ class Repo:
             )
             for r in rows
         ]
-
-    # --- updates -----------------------------------------------------------
-
-    async def seen_update(self, update_id: int) -> bool:
-        async with self.db.read() as conn, conn.execute(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
-
-    async def mark_update(self, update_id: int, now: datetime) -> None:
-        async with self.db.tx() as conn:
-            await conn.execute(
-                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                (update_id, iso(now)),
-            )
-            await conn.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))

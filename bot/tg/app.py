@@ -63,6 +63,7 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
             AIORateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second, max_retries=5)
         )
     app = builder.build()
+    app.bot_data["intake"] = Intake(app, Inbox(db), clock=clock, timeout=POLL_TIMEOUT)
     repo = Repo(db)
     rng = random.Random()
     quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng)
@@ -102,7 +103,8 @@ async def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT) if handle_signals else ():
             loop.add_signal_handler(sig, stop.set)
-        intake = Intake(app, Inbox(db), clock=clock, timeout=poll_timeout)
+        intake: Intake = app.bot_data["intake"]
+        intake.timeout = poll_timeout
         async with app:
             await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
             await app.bot.set_my_commands(commands.bot_commands())

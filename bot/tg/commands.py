@@ -47,12 +47,11 @@ def bot_commands() -> list[BotCommand]:
 
 
 def register(app: Application) -> None:
-    """Every handler, in one place. Group -1 drops redelivered updates; group 1 marks updates as done."""
+    """Every handler, in one place. Group 1 records each update as handled (redeliveries stop at the intake)."""
     private = filters.ChatType.PRIVATE
     new_message = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
 
     app.bot_data["menu"] = menu()
-    app.add_handler(TypeHandler(Update, handlers.drop_duplicate), group=-1)
 
     for c in COMMANDS:
         app.add_handler(CommandHandler(c.name, c.callback, filters=private & new_message))

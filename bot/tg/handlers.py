@@ -329,16 +329,9 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 # --- plumbing -----------------------------------------------------------------
 
 
-async def drop_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Skip an update Telegram delivers again after we handled it."""
-    if await quiz_service(context).seen_update(update.update_id):
-        log.info("update %s seen before; skipped", update.update_id)
-        raise ApplicationHandlerStop
-
-
 async def mark_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Remember that this update was handled."""
-    await quiz_service(context).mark_update(update.update_id)
+    """Record the update as handled, which also takes it out of the inbox."""
+    await context.application.bot_data["intake"].done(update.update_id)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

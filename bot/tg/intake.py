@@ -4,8 +4,9 @@ python-telegram-bot's Updater confirms an update (the next getUpdates offset) as
 the in-memory queue, so a crash loses whatever was queued but not yet handled. Here the fetched
 batch is written to the `inbox` table in one transaction first; only then does the next
 getUpdates confirm it. An update leaves the inbox in the transaction that marks it handled, and
-whatever is still there at start-up is handled again. Effects are idempotent by update_id (and
-answers by ask: the first answer wins), so handling an update twice changes nothing.
+whatever is still there at start-up is handled again. An update already handled is not handed
+over again (checked when it is stored), and answers are idempotent by ask (the first answer wins),
+so a redelivery changes nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 from telegram.ext import Application
 
+from bot.storage.batch import GroupCommit
 from bot.storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Intake:
         self.timeout, self.limit = timeout, limit
         self.offset: int | None = None
         self._queued: set[int] = set()  # ids handed over in this process, so a redelivery is not queued twice
+        self._done: GroupCommit[int] = GroupCommit(lambda ids: inbox.handled(ids, clock()))
 
     async def replay(self) -> int:
         """Queue the updates a previous run stored but did not finish; returns how many."""
@@ -84,7 +87,9 @@ class Intake:
         raw = [u for u in raw if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
         fresh = [u for u in raw if u["update_id"] not in self._queued]
         if fresh:
-            await self.inbox.store([(u["update_id"], json.dumps(u)) for u in fresh], self.clock())
+            # A redelivery of an update handled before (the process died before confirming it) stops here.
+            todo = await self.inbox.store([(u["update_id"], json.dumps(u)) for u in fresh], self.clock())
+            fresh = [u for u in fresh if u["update_id"] in todo]
         # Only now may the next getUpdates confirm them.
         if raw:
             self.offset = max(u["update_id"] for u in raw) + 1
@@ -103,9 +108,13 @@ class Intake:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # noqa: BLE001 (any shape Telegram may send that this version cannot read)
             log.warning("update %s could not be read (%s); skipped", update_id, type(exc).__name__)
-            await self.inbox.done(update_id, self.clock())
+            await self.done(update_id)
             return
         await self.app.update_queue.put(update)
+
+    async def done(self, update_id: int) -> None:
+        """The update is handled: record it (many handlers' records share one transaction)."""
+        await self._done.write(update_id)
 
     async def confirm(self) -> None:
         """Confirm everything fetched so far (at shutdown, once the queue is handled)."""
