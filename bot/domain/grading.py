@@ -91,6 +91,22 @@ class Glossary:
         lookup = dict(self.names)
         return " ".join(lookup.get(t, t) for t in tokens)
 
+    def __post_init__(self) -> None:
+        # Derived lookups, kept on the instance (outside eq/hash: hashing all phrases per call is slow).
+        built: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase in self.phrases:
+            built.setdefault(phrase[0][0][:1], []).append(phrase)
+        object.__setattr__(self, "_by_letter", {k: tuple(v) for k, v in built.items()})
+        object.__setattr__(self, "_canonical", {})
+
+    def starting_with(self, letter: str) -> tuple[tuple[tuple[str, ...], str], ...]:
+        """The phrases whose first word starts with `letter`, longest first.
+
+        A word only matches a phrase word with the same first letter (exactly, or as a typo), so
+        these are the only phrases that can start at a word beginning with `letter`.
+        """
+        return self._by_letter.get(letter, ())  # type: ignore[attr-defined]
+
 
 EMPTY_GLOSSARY = Glossary()
 
@@ -154,7 +170,7 @@ def _fold_glossary(tokens: list[str], glossary: Glossary) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        for phrase, group in glossary.phrases:
+        for phrase, group in glossary.starting_with(tokens[i][:1]):
             n = len(phrase)
             window = tokens[i : i + n]
             if len(window) == n and all(_typo_ok(w, p) for w, p in zip(window, phrase, strict=True)):
@@ -169,8 +185,14 @@ def _fold_glossary(tokens: list[str], glossary: Glossary) -> list[str]:
 
 def canonical(text: str, glossary: Glossary = EMPTY_GLOSSARY) -> list[str]:
     """Canonical tokens of a text (exposed for tests and for matching topic names)."""
-    toks = [t for t in _numbers(_tokens(text)) if t not in {"amazon", "aws"}]
-    return _fold_glossary(toks, glossary)
+    cache: dict[str, tuple[str, ...]] = glossary._canonical  # type: ignore[attr-defined]
+    found = cache.get(text)
+    if found is None:
+        toks = [t for t in _numbers(_tokens(text)) if t not in {"amazon", "aws"}]
+        found = tuple(_fold_glossary(toks, glossary))
+        if len(cache) < 10_000:  # the bank's accepted answers, canonicalised again at every answer
+            cache[text] = found
+    return list(found)
 
 
 def _unit(t: str) -> str:
