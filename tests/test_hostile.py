@@ -275,3 +275,41 @@ async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank)
     assert len(questions) == 1, [c.text[:50] for c in questions]
     assert "Answered: 1 · correct: 1" in stats.plain
     assert len(verdicts) == 1, [c.method for c in verdicts]
+
+
+async def test_a_flooding_user_gets_at_most_one_message_a_second(bot, standin: StandIn, bank):
+    """50 messages a second from one person: every one is handled, the bot answers them at most once a
+    second, stops answering pointers while the flood lasts, and keeps serving someone else."""
+    flooder, other = 850_001, 850_002
+    mark = len(standin.calls)
+    pushed = []
+    for i in range(100):  # two seconds at 50 a second
+        pushed.append(await standin.send_text(flooder, f"spam {i} 🤖"))
+        if i == 50:
+            await standin.send_text(other, "/quiz")
+        await asyncio.sleep(0.02)
+    question = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == other, after=mark)
+    assert question_in(bank, question.text)
+
+    from bot.storage.db import Database
+
+    last = pushed[-1]["update_id"]
+    for _ in range(100):
+        db = await Database.open(bot.settings.db)
+        try:
+            async with db.read() as conn:
+                done = (await conn.execute_fetchall(
+                    "SELECT COUNT(*) FROM processed_updates WHERE update_id BETWEEN ? AND ?",
+                    (pushed[0]["update_id"], last)))[0][0]
+        finally:
+            await db.close()
+        if done >= 101:
+            break
+        await asyncio.sleep(0.1)
+    assert done >= 101, f"{done} of 101 updates handled"
+    await asyncio.sleep(1.5)  # anything still to be sent would be sent now
+    sent = [c for c in standin.calls[mark:] if c.method.startswith("send") and c.chat_id == flooder]
+    gaps = [b.at - a.at for a, b in zip(sent, sent[1:])]
+    assert sent, "the flooder got no pointer at all"
+    assert len(sent) <= 10, f"{len(sent)} replies to a flood of 100"
+    assert all(g >= 0.9 for g in gaps), f"messages to one chat closer than a second apart: {gaps}"

@@ -8,7 +8,7 @@ import random
 import signal
 from datetime import UTC, datetime
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.content import Bank
@@ -26,6 +26,7 @@ from bot.storage.study import StudyRepo
 from bot.tg import commands, exam, jobs
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
+from bot.tg.limits import ChatRateLimiter
 from bot.tg.ordering import PerUserOrder
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,10 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     if rate_limit:
         # Flood control, retrying a 429 after its retry_after. Overall: one send every 1/28 s rather than
         # bursts of 30 (the limiter is a leaky bucket whose size is its rate, and a burst of 30 followed by
-        # more at 30/s exceeds "30 per second" in the first second). Groups: 20 per minute.
+        # more at 30/s exceeds "30 per second" in the first second). Groups: 20 per minute. Private chats:
+        # one new message per second (bot/tg/limits.py).
         builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second, max_retries=5)
+            ChatRateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second, max_retries=5)
         )
     app = builder.build()
     app.bot_data["intake"] = Intake(app, Inbox(db), clock=clock, timeout=POLL_TIMEOUT)

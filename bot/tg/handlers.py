@@ -293,7 +293,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, _ = await _meet(update, context)
     result = await quiz_service(context).answer_text(user.id, message.text or "", update.update_id)
     if result is None:
-        await message.reply_text(render.no_open_question())
+        await _nudge(update, context, render.no_open_question())
         return
     if result.outcome is Outcome.forged and result.verdict is not None:
         await message.reply_text(render.not_an_attempt(result.verdict.reason))
@@ -307,18 +307,33 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _continue_drill(context, result)
 
 
+FLOOD_BACKLOG = 3  # a person's updates waiting behind this one, beyond which pointers are not sent
+
+
+async def _nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, html: bool = False) -> None:
+    """A pointer (what to send instead), unless the person is flooding: then one per burst is enough.
+
+    Telegram allows one message per second into a chat; answering each of 50 stickers a second would
+    keep the bot busy replying for minutes after the flood ends.
+    """
+    if context.application.update_processor.backlog(update) > FLOOD_BACKLOG:
+        log.info("update %s: sender is flooding; pointer not sent", update.update_id)
+        return
+    await update.effective_message.reply_text(text, parse_mode=HTML if html else None)
+
+
 async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command we do not have, or a typed path such as /opt/ml/input/data/train (an answer)."""
     text = (update.effective_message.text or "/").split()[0]
     if "/" in text[1:].split("@")[0]:  # no command has a second slash: this is a path someone typed
         await on_text(update, context)
         return
-    await update.effective_message.reply_html(render.unknown_command(text))
+    await _nudge(update, context, render.unknown_command(text), html=True)
 
 
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes and anything else that is not text."""
-    await update.effective_message.reply_text(render.unsupported_message())
+    await _nudge(update, context, render.unsupported_message())
 
 
 async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

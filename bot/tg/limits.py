@@ -1,0 +1,42 @@
+"""Flood control: python-telegram-bot's AIORateLimiter plus Telegram's one message per second per chat.
+
+AIORateLimiter spaces sends overall (~30/s) and per group (20/min) and retries a 429 after its
+retry_after, but it has no limit for a single private chat, where Telegram asks for at most one
+message per second. A person flooding the bot must not make it flood them back.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter
+
+PER_CHAT_PER_SECOND = 1.0
+_IDLE_CHAT = 60.0  # seconds after which a chat's limiter is forgotten (it would be full again anyway)
+
+
+class ChatRateLimiter(AIORateLimiter):
+    """AIORateLimiter with a one-message-per-second bucket for every private chat."""
+
+    def __init__(self, *, per_chat_per_second: float = PER_CHAT_PER_SECOND, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._per_chat = per_chat_per_second
+        self._chats: dict[int, tuple[AsyncLimiter, float]] = {}
+
+    def _limiter(self, chat_id: int) -> AsyncLimiter:
+        now = time.monotonic()
+        if len(self._chats) > 10_000:
+            self._chats = {c: (lim, t) for c, (lim, t) in self._chats.items() if now - t < _IDLE_CHAT}
+        limiter = self._chats[chat_id][0] if chat_id in self._chats else AsyncLimiter(1, 1 / self._per_chat)
+        self._chats[chat_id] = (limiter, now)
+        return limiter
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        chat_id = data.get("chat_id")
+        # New messages only: edits and callback answers respond to a tap and replace, not add.
+        if endpoint.startswith("send") and isinstance(chat_id, int) and chat_id > 0:
+            async with self._limiter(chat_id):
+                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
