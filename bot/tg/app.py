@@ -14,11 +14,13 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 from bot.config import Settings
 from bot.content import Bank
 from bot.services.daily import DailyService
+from bot.services.groups import GroupService
 from bot.services.quiz import Clock, QuizService
 from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
+from bot.storage.groups import GroupRepo
 from bot.storage.repo import Repo
-from bot.tg import commands, jobs
+from bot.tg import commands, groups, jobs
 from bot.tg.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -58,10 +60,13 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng)
     app.bot_data["quiz"] = quiz
     app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng)
+    app.bot_data["groups"] = GroupService(bank, GroupRepo(db), quiz, clock=clock, rng=rng,
+                                          default_tz=settings.default_tz)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
     app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",
                                 job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    groups.schedule(app)  # rounds' timers and the Monday winners, from the database
     return app
 
 

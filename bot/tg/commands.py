@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.tg import handlers, render
+from bot.tg import groups, handlers, render
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", handlers.daily),
     Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", handlers.timezone),
     Command("help", "this list", handlers.help_command),
+    # Group competitions: served in groups; in a private chat they explain that.
+    Command("compete", "in a group: start a quiz round, /compete [topic] [n]", groups.compete),
+    Command("stop", "in a group: stop the running round", groups.stop),
+    Command("leaderboard", "in a group: this week's and all-time standings", groups.leaderboard),
+    Command("groupsettings", "in a group: time per question, who may start, time zone", groups.group_settings),
 )
 
 
@@ -56,6 +61,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(handlers.on_zone, pattern=render.CB_PATTERN_ZONE))
     app.add_handler(CallbackQueryHandler(handlers.on_quiz_button, pattern=render.CB_PATTERN_QUIZ))
     app.add_handler(CallbackQueryHandler(handlers.on_resume_drill, pattern=render.CB_PATTERN_RESUME))
+    groups.register(app)  # before the catch-alls: group commands and round buttons
     app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))

@@ -1,0 +1,338 @@
+"""Queries for group competitions: groups, rounds, round answers, leaderboards and the weekly post."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.storage.db import Database
+
+
+def _iso(t: datetime) -> str:
+    # One offset for every stored instant, so ISO strings compare in time order.
+    return t.astimezone(UTC).isoformat()
+
+
+def _dt(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+@dataclass(frozen=True)
+class Group:
+    chat_id: int
+    title: str | None
+    tz: str
+    seconds: int
+    open_to_all: bool
+    active: bool
+
+
+def _group(row) -> Group:
+    return Group(row["chat_id"], row["title"], row["tz"], row["seconds"], bool(row["open_to_all"]), bool(row["active"]))
+
+
+@dataclass(frozen=True)
+class Round:
+    id: int
+    chat_id: int
+    topic: str | None
+    questions: tuple[str, ...]
+    orders: tuple[tuple[int, ...], ...]
+    seconds: int
+    position: int
+    phase: str
+    status: str
+    message_id: int | None
+    opened_at: datetime | None
+    closes_at: datetime | None
+    next_at: datetime | None
+    started_at: datetime
+    ended_early: bool
+
+
+def _round(row) -> Round:
+    return Round(
+        id=row["id"], chat_id=row["chat_id"], topic=row["topic"], questions=tuple(json.loads(row["questions"])),
+        orders=tuple(tuple(o) for o in json.loads(row["orders"])), seconds=row["seconds"], position=row["position"],
+        phase=row["phase"], status=row["status"], message_id=row["message_id"], opened_at=_dt(row["opened_at"]),
+        closes_at=_dt(row["closes_at"]), next_at=_dt(row["next_at"]), started_at=datetime.fromisoformat(row["started_at"]),
+        ended_early=bool(row["ended_early"]),
+    )
+
+
+@dataclass(frozen=True)
+class NewAnswer:
+    round_id: int
+    position: int
+    user_id: int
+    first_name: str | None
+    default_tz: str
+    shown: int
+    correct: bool
+    elapsed_ms: int
+    points: int
+    update_id: int | None
+    # the player's own asks row
+    question_id: str
+    kind: str
+    domain: str
+    topic: str
+    option_order: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    user_id: int
+    name: str
+    position: int
+    correct: bool
+    points: int
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    user_id: int
+    name: str
+    points: int
+    correct: int
+    answered: int
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    ask_id: int
+    user_id: int
+    shown: int
+    update_id: int | None
+
+
+class GroupRepo:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- groups -------------------------------------------------------------------------------
+
+    async def join(self, chat_id: int, title: str | None, now: datetime) -> bool:
+        """The bot is (again) in the group; True if it was not active there before."""
+        async with self.db.tx() as conn:
+            async with conn.execute("SELECT active FROM groups WHERE chat_id = ?", (chat_id,)) as cur:
+                row = await cur.fetchone()
+            await conn.execute(
+                "INSERT INTO groups (chat_id, title, joined_at) VALUES (?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET "
+                "title = COALESCE(excluded.title, title), active = 1, left_at = NULL, "
+                "joined_at = CASE WHEN active = 0 THEN excluded.joined_at ELSE joined_at END",
+                (chat_id, title, _iso(now)),
+            )
+        return row is None or not row["active"]
+
+    async def leave(self, chat_id: int, now: datetime) -> int | None:
+        """The bot was removed: the group goes quiet and its running round is aborted (its id returned)."""
+        async with self.db.tx() as conn:
+            await conn.execute("UPDATE groups SET active = 0, left_at = ? WHERE chat_id = ?", (_iso(now), chat_id))
+            cur = await conn.execute(
+                "UPDATE rounds SET status = 'aborted', finished_at = ? WHERE chat_id = ? AND status = 'running' "
+                "RETURNING id", (_iso(now), chat_id))
+            row = await cur.fetchone()
+            await cur.close()
+        return row["id"] if row else None
+
+    async def get(self, chat_id: int) -> Group | None:
+        async with self.db.read() as conn, conn.execute("SELECT * FROM groups WHERE chat_id = ?", (chat_id,)) as cur:
+            row = await cur.fetchone()
+        return _group(row) if row else None
+
+    async def update(self, chat_id: int, *, seconds: int, open_to_all: bool, tz: str) -> None:
+        async with self.db.tx() as conn:
+            await conn.execute("UPDATE groups SET seconds = ?, open_to_all = ?, tz = ? WHERE chat_id = ?",
+                               (seconds, int(open_to_all), tz, chat_id))
+
+    # --- rounds -------------------------------------------------------------------------------
+
+    async def start_round(self, chat_id: int, started_by: int, topic: str | None, questions: list[str],
+                          orders: list[list[int]], seconds: int, now: datetime) -> int | None:
+        """A new running round; None if the group already has one (the unique index decides)."""
+        try:
+            async with self.db.tx() as conn:
+                cur = await conn.execute(
+                    "INSERT INTO rounds (chat_id, started_by, topic, questions, orders, seconds, started_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (chat_id, started_by, topic, json.dumps(questions), json.dumps(orders), seconds, _iso(now)),
+                )
+                return int(cur.lastrowid)
+        except sqlite3.IntegrityError:
+            return None
+
+    async def get_round(self, round_id: int) -> Round | None:
+        async with self.db.read() as conn, conn.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)) as cur:
+            row = await cur.fetchone()
+        return _round(row) if row else None
+
+    async def running_round(self, chat_id: int) -> Round | None:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT * FROM rounds WHERE chat_id = ? AND status = 'running'", (chat_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _round(row) if row else None
+
+    async def due_rounds(self, now: datetime) -> list[int]:
+        """Running rounds with something to do: a question to post, to close, or the next one to begin."""
+        t = _iso(now)
+        async with self.db.read() as conn, conn.execute(
+            "SELECT id FROM rounds WHERE status = 'running' AND (phase = 'sending' "
+            "OR (phase = 'open' AND closes_at <= ?) OR (phase = 'reveal' AND next_at <= ?))",
+            (t, t),
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
+    async def opened(self, round_id: int, position: int, message_id: int, opened_at: datetime,
+                     closes_at: datetime) -> bool:
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE rounds SET phase = 'open', message_id = ?, opened_at = ?, closes_at = ? "
+                "WHERE id = ? AND position = ? AND phase = 'sending' AND status = 'running'",
+                (message_id, _iso(opened_at), _iso(closes_at), round_id, position),
+            )
+            return cur.rowcount == 1
+
+    async def close_question(self, round_id: int, position: int, next_at: datetime) -> bool:
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE rounds SET phase = 'reveal', next_at = ? "
+                "WHERE id = ? AND position = ? AND phase = 'open' AND status = 'running'",
+                (_iso(next_at), round_id, position),
+            )
+            return cur.rowcount == 1
+
+    async def advance(self, round_id: int, position: int) -> bool:
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE rounds SET phase = 'sending', position = position + 1, message_id = NULL, opened_at = NULL, "
+                "closes_at = NULL, next_at = NULL "
+                "WHERE id = ? AND position = ? AND phase = 'reveal' AND status = 'running'",
+                (round_id, position),
+            )
+            return cur.rowcount == 1
+
+    async def finish(self, round_id: int, status: str, now: datetime, ended_early: bool = False) -> bool:
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE rounds SET status = ?, finished_at = ?, ended_early = ? WHERE id = ? AND status = 'running'",
+                (status, _iso(now), int(ended_early), round_id),
+            )
+            return cur.rowcount == 1
+
+    # --- answers ------------------------------------------------------------------------------
+
+    async def claim_answer(self, a: NewAnswer, now: datetime) -> int | str:
+        """Record a player's first answer to the open question and their own asks row, in one transaction.
+
+        Returns the new ask id, or 'closed' (not the open question any more) or 'already' (answered before).
+        The question's state is checked again inside the transaction, so an answer racing the close loses.
+        """
+        async with self.db.tx() as conn:
+            async with conn.execute(
+                "SELECT 1 FROM rounds WHERE id = ? AND position = ? AND phase = 'open' AND status = 'running'",
+                (a.round_id, a.position),
+            ) as cur:
+                if await cur.fetchone() is None:
+                    return "closed"
+            # A player who never opened a private chat is a user too (chat_id stays NULL until /start).
+            await conn.execute(
+                "INSERT INTO users (id, chat_id, first_name, tz, created_at) VALUES (?, NULL, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET first_name = COALESCE(excluded.first_name, first_name)",
+                (a.user_id, a.first_name, a.default_tz, _iso(now)),
+            )
+            cur = await conn.execute(
+                "INSERT INTO round_answers (round_id, position, user_id, chat_id, shown, correct, elapsed_ms, points, "
+                "answered_at, update_id) SELECT ?, ?, ?, chat_id, ?, ?, ?, ?, ?, ? FROM rounds WHERE id = ? "
+                "ON CONFLICT DO NOTHING",
+                (a.round_id, a.position, a.user_id, a.shown, int(a.correct), a.elapsed_ms, a.points, _iso(now),
+                 a.update_id, a.round_id),
+            )
+            if cur.rowcount != 1:
+                return "already"
+            # Not through repo.insert_ask: that closes the player's open private fill-in question.
+            cur = await conn.execute(
+                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at) "
+                "SELECT ?, chat_id, ?, ?, ?, ?, 'group', ?, ? FROM rounds WHERE id = ?",
+                (a.user_id, a.question_id, a.kind, a.domain, a.topic, json.dumps(list(a.option_order)), _iso(now),
+                 a.round_id),
+            )
+            ask_id = int(cur.lastrowid)
+            await conn.execute(
+                "UPDATE round_answers SET ask_id = ? WHERE round_id = ? AND position = ? AND user_id = ?",
+                (ask_id, a.round_id, a.position, a.user_id),
+            )
+            return ask_id
+
+    async def player_results(self, round_id: int, user_id: int) -> dict[int, bool]:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT position, correct FROM round_answers WHERE round_id = ? AND user_id = ?", (round_id, user_id)
+        ) as cur:
+            return {r[0]: bool(r[1]) for r in await cur.fetchall()}
+
+    async def answers(self, round_id: int) -> list[AnswerRow]:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT ra.user_id, COALESCE(u.first_name, 'Player') AS name, ra.position, ra.correct, ra.points "
+            "FROM round_answers ra LEFT JOIN users u ON u.id = ra.user_id WHERE ra.round_id = ?",
+            (round_id,),
+        ) as cur:
+            return [AnswerRow(r["user_id"], r["name"], r["position"], bool(r["correct"]), r["points"])
+                    for r in await cur.fetchall()]
+
+    async def unfinished(self) -> list[Unfinished]:
+        """Round answers whose player's own asks row was not recorded yet (the bot stopped in between)."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT ra.ask_id, ra.user_id, ra.shown, ra.update_id FROM round_answers ra "
+            "JOIN asks a ON a.id = ra.ask_id WHERE a.status = 'open'"
+        ) as cur:
+            return [Unfinished(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+
+    # --- leaderboards and the weekly post ---------------------------------------------------------
+
+    async def board(self, chat_id: int, since: datetime | None, until: datetime | None, limit: int) -> list[BoardRow]:
+        lo = _iso(since) if since else ""
+        hi = _iso(until) if until else "9999"
+        async with self.db.read() as conn, conn.execute(
+            "SELECT ra.user_id, COALESCE(u.first_name, 'Player') AS name, SUM(ra.points) AS points, "
+            "SUM(ra.correct) AS correct, COUNT(*) AS answered FROM round_answers ra "
+            "LEFT JOIN users u ON u.id = ra.user_id "
+            "WHERE ra.chat_id = ? AND ra.answered_at >= ? AND ra.answered_at < ? "
+            "GROUP BY ra.user_id ORDER BY points DESC, correct DESC, ra.user_id LIMIT ?",
+            (chat_id, lo, hi, limit),
+        ) as cur:
+            return [BoardRow(r["user_id"], r["name"], r["points"], r["correct"], r["answered"])
+                    for r in await cur.fetchall()]
+
+    async def recently_active(self, since: datetime) -> list[Group]:
+        """Groups the bot is still in that started a round since `since`."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT * FROM groups WHERE active = 1 AND chat_id IN (SELECT chat_id FROM rounds WHERE started_at >= ?)",
+            (_iso(since),),
+        ) as cur:
+            return [_group(r) for r in await cur.fetchall()]
+
+    async def weekly_status(self, chat_id: int, week: str) -> str | None:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT status FROM group_weekly_posts WHERE chat_id = ? AND week = ?", (chat_id, week)
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def claim_weekly(self, chat_id: int, week: str, now: datetime, stale_before: datetime) -> bool:
+        """Claim the week's post; a claim left by an earlier process that never sent is taken over."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "INSERT INTO group_weekly_posts (chat_id, week, status, claimed_at) VALUES (?, ?, 'claimed', ?) "
+                "ON CONFLICT (chat_id, week) DO UPDATE SET claimed_at = excluded.claimed_at "
+                "WHERE status = 'claimed' AND claimed_at < ?",
+                (chat_id, week, _iso(now), _iso(stale_before)),
+            )
+            return cur.rowcount == 1
+
+    async def weekly_done(self, chat_id: int, week: str, status: str, now: datetime) -> None:
+        async with self.db.tx() as conn:
+            await conn.execute("UPDATE group_weekly_posts SET status = ?, sent_at = ? WHERE chat_id = ? AND week = ?",
+                               (status, _iso(now), chat_id, week))
