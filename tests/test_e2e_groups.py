@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -165,6 +166,12 @@ async def test_restart_mid_round_keeps_every_recorded_answer(clocked, standin: S
     await press(standin, BOB, q1, right)
 
     await bot.stop()
+    # As if the process died between the round's commit and the player's own record (card, day, asks row):
+    with sqlite3.connect(bot.settings.db) as db:
+        db.execute("UPDATE asks SET status = 'open', answered_at = NULL, correct = NULL, response = NULL "
+                   "WHERE user_id = ? AND origin = 'group'", (BOB,))
+        db.execute("DELETE FROM cards WHERE user_id = ?", (BOB,))
+        db.execute("DELETE FROM days WHERE user_id = ?", (BOB,))
     await bot.start(standin)  # same database, the question is still open by the bot's clock
 
     clock.advance(seconds=2)
@@ -185,6 +192,12 @@ async def test_restart_mid_round_keeps_every_recorded_answer(clocked, standin: S
     assert f"🥇 Bob — {kahoot(4)}" in final.plain and f"🥈 Cara — {kahoot(6)}" in final.plain
     again = await say(standin, ADMIN, "/compete 1")  # and the group is free for a new round
     assert "Round started" in again.plain
+    mark = len(standin.calls)
+    await standin.send_text(BOB, "/stats")  # the interrupted personal record was completed on restart
+    stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == BOB, after=mark)
+    assert "Answered: 1" in stats.plain and "correct: 1" in stats.plain
+    with sqlite3.connect(bot.settings.db) as db:
+        assert db.execute("SELECT reviews FROM cards WHERE user_id = ?", (BOB,)).fetchall() == [(1,)]
 
 
 async def test_a_repeated_update_never_scores_twice(clocked, standin: StandIn, bank):
