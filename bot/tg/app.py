@@ -21,6 +21,7 @@ from bot.storage.db import Database
 from bot.storage.groups import GroupRepo
 from bot.storage.repo import Repo
 from bot.tg import commands, groups, jobs
+from bot.tg.concurrency import PerUserUpdateProcessor
 from bot.tg.http import AiohttpRequest
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         # aiohttp instead of the default httpx: ~10x the requests per second on one core (see bot/tg/http.py).
         .request(AiohttpRequest(connection_pool_size=jobs.CONCURRENCY + 8))
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10))
+        # Different users' updates at once (a group's players press together); each user's in order.
+        .concurrent_updates(PerUserUpdateProcessor())
     )
     if rate_limit:
         # Flood control, retrying a 429 after its retry_after. Overall: one send every 1/28 s rather than

@@ -28,7 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     # Group competitions: served in groups; in a private chat they explain that.
     Command("compete", "in a group: start a quiz round, /compete [topic] [n]", groups.compete),
     Command("stop", "in a group: stop the running round", groups.stop),
-    Command("leaderboard", "in a group: this week's and all-time standings", groups.leaderboard),
+    Command("leaderboard", "in a group: standings this week and of all time", groups.leaderboard),
     Command("groupsettings", "in a group: time per question, who may start, time zone", groups.group_settings),
 )
 
