@@ -13,6 +13,7 @@ appears. Reports:
   - time from a press reaching the stand-in to the bot's answerCallbackQuery (sent only after the answer
     is committed), p50/p99: this includes the getUpdates round trip,
   - messages (sendMessage + editMessageText) per group in any sliding 60 s window: must stay <= 20,
+  - the toasts: how many presses were locked in and how many refused as too late,
   - Telegram's own 429s (none expected: the stand-in runs with the 30 msg/s limit here).
 """
 
@@ -70,6 +71,7 @@ class Crowd(StandIn):
         self.finished: set[int] = set()
         self.done = asyncio.Event()
         self.presses = 0
+        self.toasts: dict[str, int] = defaultdict(int)  # "🔒 Locked in", "⌛ Too late — ...", ...
 
     def chat(self, g: int) -> dict:
         return self.group_chat(-1_000_000_000_000 - g, f"Bench group {g}")
@@ -94,6 +96,7 @@ class Crowd(StandIn):
         if call.method == "answerCallbackQuery":
             got = self.pressed.pop(str(call.params.get("callback_query_id")), None)
             if got is not None:
+                self.toasts[str(call.params.get("text", "")).split(":")[0]] += 1
                 self.latencies.append(now - got[0])
                 wave = self.waves[got[1]]
                 wave[1] = max(wave[1], now)
@@ -136,6 +139,7 @@ class Crowd(StandIn):
         return {
             "presses": self.presses,
             "answers_acknowledged": len(self.latencies),
+            "toasts": dict(self.toasts),
             "answers_per_second_mean_wave": round(sum(rates) / len(rates), 1) if rates else 0,
             "answers_per_second_slowest_wave": round(min(rates), 1) if rates else 0,
             "press_to_ack_p50_ms": round(1000 * percentile(self.latencies, 0.50)),

@@ -208,10 +208,16 @@ class GroupService:
 
     # --- stepping a round -----------------------------------------------------------------------------
 
-    async def due(self) -> list[int]:
-        return await self.repo.due_rounds(self.now() - CLOSE_GRACE)
+    async def due(self, hold: datetime | None = None) -> list[int]:
+        """Rounds with a step due. `hold`: the arrival time of the oldest press still being handled;
+        no question that closed after it is closed yet, so a press that came in time is never refused."""
+        return await self.repo.due_rounds(self._close_before(hold))
 
-    async def step(self, round_id: int) -> Step | None:
+    def _close_before(self, hold: datetime | None) -> datetime:
+        limit = self.now() - CLOSE_GRACE
+        return min(limit, hold) if hold is not None else limit
+
+    async def step(self, round_id: int, hold: datetime | None = None) -> Step | None:
         """The next thing to do for the round now, with its state already moved on; None if nothing is due."""
         rnd = await self.repo.get_round(round_id)
         if rnd is None or rnd.status != "running":
@@ -224,14 +230,14 @@ class GroupService:
             if await self.repo.finish(rnd.id, "finished", now, ended_early=True):
                 return await self._final(rnd, "offline")
             return None
-        if rnd.phase == "open" and rnd.closes_at is not None and rnd.closes_at <= now - CLOSE_GRACE:
+        if rnd.phase == "open" and rnd.closes_at is not None and rnd.closes_at <= self._close_before(hold):
             if not await self.repo.close_question(rnd.id, rnd.position, now + REVEAL_GAP):
                 return None
             return await self._reveal(rnd)
         if rnd.phase == "reveal" and rnd.next_at is not None and rnd.next_at <= now:
             if rnd.position + 1 < len(rnd.questions):
                 if await self.repo.advance(rnd.id, rnd.position):
-                    return await self.step(rnd.id)
+                    return await self.step(rnd.id, hold)
                 return None
             if await self.repo.finish(rnd.id, "finished", now):
                 return await self._final(rnd, "finished")
@@ -275,9 +281,9 @@ class GroupService:
     # --- answers ----------------------------------------------------------------------------------------
 
     async def answer(self, round_id: int, position: int, shown: int, user_id: int, first_name: str | None,
-                     update_id: int | None) -> PressResult:
-        """A player's press: the first one per question counts, scored by the bot's clock."""
-        now = self.now()
+                     update_id: int | None, received_at: datetime | None = None) -> PressResult:
+        """A player's press: the first one per question counts, timed by the bot's clock when it arrived."""
+        now = self.now() if received_at is None else min(require_aware(received_at), self.now())
         rnd = await self.repo.get_round(round_id)
         if rnd is None or not 0 <= position < len(rnd.questions) or not 0 <= shown < len(rnd.orders[position]):
             return PressResult(Press.unknown)

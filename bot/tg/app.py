@@ -48,7 +48,7 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         .request(AiohttpRequest(connection_pool_size=jobs.CONCURRENCY + 8))
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10))
         # Different users' updates at once (a group's players press together); each user's in order.
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(PerUserUpdateProcessor(clock))
     )
     if rate_limit:
         # Flood control, retrying a 429 after its retry_after. Overall: one send every 1/28 s rather than

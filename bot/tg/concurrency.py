@@ -9,7 +9,8 @@ from different players, and different groups, overlap.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -18,9 +19,31 @@ MAX_CONCURRENT = 64
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT):
+    """Also notes when each update arrived (by the bot's clock), so a busy moment does not make a press late."""
+
+    def __init__(self, clock: Callable[[], datetime], max_concurrent_updates: int = MAX_CONCURRENT):
         super().__init__(max_concurrent_updates)
+        self.clock = clock
         self._locks: dict[object, tuple[asyncio.Lock, list[int]]] = {}
+        self._received: dict[int, datetime] = {}
+
+    async def process_update(self, update: object, coroutine: Awaitable) -> None:
+        # Called as soon as the update is taken from the queue, before any waiting for a free slot.
+        update_id = update.update_id if isinstance(update, Update) else None
+        if update_id is not None:
+            self._received[update_id] = self.clock()
+        try:
+            await super().process_update(update, coroutine)
+        finally:
+            if update_id is not None:
+                self._received.pop(update_id, None)
+
+    def received_at(self, update_id: int) -> datetime | None:
+        return self._received.get(update_id)
+
+    def oldest_in_progress(self) -> datetime | None:
+        """When the oldest update still being handled arrived; None if none is."""
+        return min(self._received.values(), default=None)
 
     @staticmethod
     def _key(update: object) -> object:

@@ -20,6 +20,7 @@ from bot.domain.competition import SECONDS_CHOICES
 from bot.services.daily import find_zone
 from bot.services.groups import Final, GroupService, Press, Reveal, SendQuestion, Started, Step
 from bot.tg import render
+from bot.tg.concurrency import PerUserUpdateProcessor
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,10 @@ async def on_group_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     round_id, position, shown = (int(context.match.group(i)) for i in (1, 2, 3))
     user = query.from_user
-    result = await service(context).answer(round_id, position, shown, user.id, user.first_name, update.update_id)
+    processor = context.application.update_processor
+    received = processor.received_at(update.update_id) if isinstance(processor, PerUserUpdateProcessor) else None
+    result = await service(context).answer(round_id, position, shown, user.id, user.first_name, update.update_id,
+                                           received)
     text = {
         Press.locked: render.locked_in(result.shown),
         Press.already: render.already_locked(),
@@ -231,9 +235,13 @@ class RoundRunner:
         self.busy.add(round_id)
         self.app.create_task(self._drive(round_id), name=f"round-{round_id}")
 
+    def _hold(self):
+        processor = self.app.update_processor
+        return processor.oldest_in_progress() if isinstance(processor, PerUserUpdateProcessor) else None
+
     async def _drive(self, round_id: int) -> None:
         try:
-            while (step := await self.svc.step(round_id)) is not None:
+            while (step := await self.svc.step(round_id, self._hold())) is not None:
                 if not await self._do(step):
                     break
         except Exception:
@@ -286,7 +294,7 @@ class RoundRunner:
             self.repaired = True
             if fixed:
                 log.info("recorded %d group answers that a stop had interrupted", fixed)
-        for round_id in await self.svc.due():
+        for round_id in await self.svc.due(self._hold()):
             self.kick(round_id)
         posts = await self.svc.weekly_due()
         if posts:
