@@ -2,13 +2,14 @@
 
 A round's state lives in the `rounds` table and moves forward only through conditional updates, so
 a restarted bot, a repeated update or two tasks looking at the same round never skip or repeat a step.
-A player's answer is also their own answer: it becomes an asks row (origin 'group') recorded through
-QuizService, with the FSRS card and the day's streak progress.
+A player's answer is also their own answer: an asks row (origin 'group'), the FSRS card and the day's
+streak progress, written in the same transaction as the round's answer.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +20,12 @@ from bot.content import Bank, Question, QuestionType
 from bot.domain import competition as comp
 from bot.domain.clock import require_aware
 from bot.domain.grading import grade_choice
+from bot.domain.memory import after_answer
+from bot.domain.schedule import local_day
 from bot.domain.selection import shuffled_order
-from bot.services.quiz import Clock, QuizService
+from bot.services.quiz import Clock
 from bot.storage.groups import BoardRow, Group, GroupRepo, NewAnswer, Round
+from bot.storage.repo import DayProgress
 
 REVEAL_GAP = timedelta(seconds=4)  # the answer stays alone on screen this long before the next question
 CLOSE_GRACE = timedelta(seconds=1)  # an answer handled just before the deadline commits before the close
@@ -29,6 +33,7 @@ OFFLINE_LIMIT = timedelta(minutes=3)  # a round overdue by more than this (bot w
 WEEKLY_CHECK_EVERY = timedelta(minutes=1)
 ACTIVE_WINDOW = timedelta(days=15)  # groups that started a round this recently get a Monday post
 TOP = 3
+DEFAULT_GOAL = 5  # a new user's daily goal, as in QuizService
 BOARD_SIZE = 10
 
 
@@ -132,9 +137,8 @@ class WeeklyPost:
 
 
 class GroupService:
-    def __init__(self, bank: Bank, repo: GroupRepo, quiz: QuizService, *, clock: Clock, rng: random.Random,
-                 default_tz: str):
-        self.bank, self.repo, self.quiz = bank, repo, quiz
+    def __init__(self, bank: Bank, repo: GroupRepo, *, clock: Clock, rng: random.Random, default_tz: str):
+        self.bank, self.repo = bank, repo
         self.clock, self.rng, self.default_tz = clock, rng, default_tz
         self._topics = tuple(comp.TopicRef(t.id, t.name, t.aliases) for t in bank.topics)
         # Only single-answer questions: a shared message cannot hold each player's ticks of a choose-N,
@@ -282,7 +286,12 @@ class GroupService:
 
     async def answer(self, round_id: int, position: int, shown: int, user_id: int, first_name: str | None,
                      update_id: int | None, received_at: datetime | None = None) -> PressResult:
-        """A player's press: the first one per question counts, timed by the bot's clock when it arrived."""
+        """A player's press: the first one per question counts, timed by the bot's clock when it arrived.
+
+        It is also the player's own answer: an asks row (origin 'group'), the question's FSRS card and the
+        day's streak progress — the same records as a private answer, written in the same transaction as
+        the round's, so the two can never disagree.
+        """
         now = self.now() if received_at is None else min(require_aware(received_at), self.now())
         rnd = await self.repo.get_round(round_id)
         if rnd is None or not 0 <= position < len(rnd.questions) or not 0 <= shown < len(rnd.orders[position]):
@@ -290,36 +299,28 @@ class GroupService:
         if (rnd.status != "running" or rnd.position != position or rnd.phase != "open"
                 or rnd.opened_at is None or rnd.closes_at is None or now > rnd.closes_at):
             return PressResult(Press.closed)
-        before = await self.repo.player_results(round_id, user_id)
-        if position in before:
-            return PressResult(Press.already)
         question = self.bank.question(rnd.questions[position])
         assert question is not None
+        player = await self.repo.player_context(round_id, user_id, question.id)
+        if position in player.before:
+            return PressResult(Press.already)
         order = rnd.orders[position]
         correct = grade_choice([order[shown]], question.correct_indices)
         elapsed = now - rnd.opened_at
-        pts = comp.points(elapsed, timedelta(seconds=rnd.seconds), correct, comp.streak_before(before, position))
-        got = await self.repo.claim_answer(NewAnswer(
-            round_id=round_id, position=position, user_id=user_id, first_name=first_name, default_tz=self.default_tz,
-            shown=shown, correct=correct, elapsed_ms=max(0, int(elapsed / timedelta(milliseconds=1))), points=pts,
-            update_id=update_id, question_id=question.id, kind=question.type.value,
-            domain=self.bank.domain_of(question).id, topic=question.topic, option_order=order,
+        pts = comp.points(elapsed, timedelta(seconds=rnd.seconds), correct, comp.streak_before(player.before, position))
+        tz = ZoneInfo(player.tz or self.default_tz)
+        ask_id = await self.repo.record_answer(NewAnswer(
+            round_id=round_id, position=position, chat_id=rnd.chat_id, user_id=user_id, first_name=first_name,
+            default_tz=self.default_tz, shown=shown, correct=correct,
+            elapsed_ms=max(0, int(elapsed / timedelta(milliseconds=1))), points=pts, update_id=update_id,
+            question_id=question.id, kind=question.type.value, domain=self.bank.domain_of(question).id,
+            topic=question.topic, option_order=order, response=json.dumps([order[shown]]), asked_at=rnd.opened_at,
+            memory=after_answer(player.card, correct, now),
+            progress=DayProgress(local_day(now, tz).isoformat(), player.daily_size or DEFAULT_GOAL),
         ), now)
-        if got == "closed":
+        if ask_id is None:
             return PressResult(Press.closed)
-        if got == "already":
-            return PressResult(Press.already)
-        assert isinstance(got, int)
-        # The player's own history: the same recording path as a private answer (card, streak day).
-        await self.quiz.answer_choice(got, user_id, shown, update_id)
         return PressResult(Press.locked, shown)
-
-    async def repair(self) -> int:
-        """Finish recording round answers whose player-side record a stop interrupted; returns how many."""
-        unfinished = await self.repo.unfinished()
-        for u in unfinished:
-            await self.quiz.answer_choice(u.ask_id, u.user_id, u.shown, u.update_id)
-        return len(unfinished)
 
     # --- leaderboards ----------------------------------------------------------------------------------
 

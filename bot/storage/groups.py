@@ -7,7 +7,9 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.domain.memory import Memory
 from bot.storage.db import Database
+from bot.storage.repo import DayProgress
 
 
 def _iso(t: datetime) -> str:
@@ -64,8 +66,11 @@ def _round(row) -> Round:
 
 @dataclass(frozen=True)
 class NewAnswer:
+    """A player's first answer to a round's question, with everything their own record needs."""
+
     round_id: int
     position: int
+    chat_id: int
     user_id: int
     first_name: str | None
     default_tz: str
@@ -74,12 +79,25 @@ class NewAnswer:
     elapsed_ms: int
     points: int
     update_id: int | None
-    # the player's own asks row
     question_id: str
     kind: str
     domain: str
     topic: str
     option_order: tuple[int, ...]
+    response: str  # the picked option indices as JSON, as a private answer stores them
+    asked_at: datetime
+    memory: Memory
+    progress: DayProgress
+
+
+@dataclass(frozen=True)
+class PlayerContext:
+    """What scoring and the player's own record need to know before an answer is written."""
+
+    before: dict[int, bool]  # position -> correct, this round so far
+    tz: str | None
+    daily_size: int | None
+    card: str | None
 
 
 @dataclass(frozen=True)
@@ -98,14 +116,6 @@ class BoardRow:
     points: int
     correct: int
     answered: int
-
-
-@dataclass(frozen=True)
-class Unfinished:
-    ask_id: int
-    user_id: int
-    shown: int
-    update_id: int | None
 
 
 class GroupRepo:
@@ -165,9 +175,9 @@ class GroupRepo:
             return None
 
     async def get_round(self, round_id: int) -> Round | None:
-        async with self.db.read() as conn, conn.execute("SELECT * FROM rounds WHERE id = ?", (round_id,)) as cur:
-            row = await cur.fetchone()
-        return _round(row) if row else None
+        async with self.db.read() as conn:
+            rows = list(await conn.execute_fetchall("SELECT * FROM rounds WHERE id = ?", (round_id,)))
+        return _round(rows[0]) if rows else None
 
     async def running_round(self, chat_id: int) -> Round | None:
         async with self.db.read() as conn, conn.execute(
@@ -225,19 +235,27 @@ class GroupRepo:
 
     # --- answers ------------------------------------------------------------------------------
 
-    async def claim_answer(self, a: NewAnswer, now: datetime) -> int | str:
-        """Record a player's first answer to the open question and their own asks row, in one transaction.
+    async def player_context(self, round_id: int, user_id: int, question_id: str) -> PlayerContext:
+        """One read: the player's answers in this round, their zone and goal, their card for the question."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT (SELECT json_group_array(json_array(position, correct)) FROM round_answers "
+                "        WHERE round_id = ? AND user_id = ?) AS before, u.tz, u.daily_size, c.card "
+                "FROM (SELECT ? AS id) p LEFT JOIN users u ON u.id = p.id "
+                "LEFT JOIN cards c ON c.user_id = p.id AND c.question_id = ?",
+                (round_id, user_id, user_id, question_id),
+            )
+        row = list(rows)[0]
+        before = {int(p): bool(c) for p, c in json.loads(row["before"] or "[]")}
+        return PlayerContext(before, row["tz"], row["daily_size"], row["card"])
 
-        Returns the new ask id, or 'closed' (not the open question any more) or 'already' (answered before).
-        The question's state is checked again inside the transaction, so an answer racing the close loses.
+    async def record_answer(self, a: NewAnswer, now: datetime) -> int | None:
+        """Record the answer for the round AND as the player's own (asks row, FSRS card, day) in one transaction.
+
+        Returns the new ask id, or None if the question is no longer open or the player answered it already:
+        the question's state is checked inside the transaction, so an answer racing the close loses cleanly.
         """
         async with self.db.tx() as conn:
-            async with conn.execute(
-                "SELECT 1 FROM rounds WHERE id = ? AND position = ? AND phase = 'open' AND status = 'running'",
-                (a.round_id, a.position),
-            ) as cur:
-                if await cur.fetchone() is None:
-                    return "closed"
             # A player who never opened a private chat is a user too (chat_id stays NULL until /start).
             await conn.execute(
                 "INSERT INTO users (id, chat_id, first_name, tz, created_at) VALUES (?, NULL, ?, ?, ?) "
@@ -246,32 +264,39 @@ class GroupRepo:
             )
             cur = await conn.execute(
                 "INSERT INTO round_answers (round_id, position, user_id, chat_id, shown, correct, elapsed_ms, points, "
-                "answered_at, update_id) SELECT ?, ?, ?, chat_id, ?, ?, ?, ?, ?, ? FROM rounds WHERE id = ? "
-                "ON CONFLICT DO NOTHING",
-                (a.round_id, a.position, a.user_id, a.shown, int(a.correct), a.elapsed_ms, a.points, _iso(now),
-                 a.update_id, a.round_id),
+                "answered_at, update_id) SELECT id, position, ?, chat_id, ?, ?, ?, ?, ?, ? FROM rounds "
+                "WHERE id = ? AND position = ? AND phase = 'open' AND status = 'running' ON CONFLICT DO NOTHING",
+                (a.user_id, a.shown, int(a.correct), a.elapsed_ms, a.points, _iso(now), a.update_id, a.round_id,
+                 a.position),
             )
             if cur.rowcount != 1:
-                return "already"
-            # Not through repo.insert_ask: that closes the player's open private fill-in question.
+                return None
+            # Not through repo.insert_ask: that would close the player's open private fill-in question.
             cur = await conn.execute(
-                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at) "
-                "SELECT ?, chat_id, ?, ?, ?, ?, 'group', ?, ? FROM rounds WHERE id = ?",
-                (a.user_id, a.question_id, a.kind, a.domain, a.topic, json.dumps(list(a.option_order)), _iso(now),
-                 a.round_id),
+                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at, "
+                "status, answered_at, correct, response, answer_update) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'group', ?, ?, 'answered', ?, ?, ?, ?)",
+                (a.user_id, a.chat_id, a.question_id, a.kind, a.domain, a.topic, json.dumps(list(a.option_order)),
+                 _iso(a.asked_at), _iso(now), int(a.correct), a.response, a.update_id),
             )
             ask_id = int(cur.lastrowid)
             await conn.execute(
                 "UPDATE round_answers SET ask_id = ? WHERE round_id = ? AND position = ? AND user_id = ?",
                 (ask_id, a.round_id, a.position, a.user_id),
             )
+            # The same card and day upserts as Repo.record_answer, so a group answer counts like a private one.
+            await conn.execute(
+                "INSERT INTO cards (user_id, question_id, card, due, reviews, lapses) VALUES (?, ?, ?, ?, 1, ?) "
+                "ON CONFLICT (user_id, question_id) DO UPDATE SET card = excluded.card, due = excluded.due, "
+                "reviews = reviews + 1, lapses = lapses + excluded.lapses",
+                (a.user_id, a.question_id, a.memory.card_json, a.memory.due.isoformat(), 0 if a.correct else 1),
+            )
+            await conn.execute(
+                "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, ?) "
+                "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
+                (a.user_id, a.progress.day, int(a.correct), a.progress.goal),
+            )
             return ask_id
-
-    async def player_results(self, round_id: int, user_id: int) -> dict[int, bool]:
-        async with self.db.read() as conn, conn.execute(
-            "SELECT position, correct FROM round_answers WHERE round_id = ? AND user_id = ?", (round_id, user_id)
-        ) as cur:
-            return {r[0]: bool(r[1]) for r in await cur.fetchall()}
 
     async def answers(self, round_id: int) -> list[AnswerRow]:
         async with self.db.read() as conn, conn.execute(
@@ -281,14 +306,6 @@ class GroupRepo:
         ) as cur:
             return [AnswerRow(r["user_id"], r["name"], r["position"], bool(r["correct"]), r["points"])
                     for r in await cur.fetchall()]
-
-    async def unfinished(self) -> list[Unfinished]:
-        """Round answers whose player's own asks row was not recorded yet (the bot stopped in between)."""
-        async with self.db.read() as conn, conn.execute(
-            "SELECT ra.ask_id, ra.user_id, ra.shown, ra.update_id FROM round_answers ra "
-            "JOIN asks a ON a.id = ra.ask_id WHERE a.status = 'open'"
-        ) as cur:
-            return [Unfinished(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
 
     # --- leaderboards and the weekly post ---------------------------------------------------------
 

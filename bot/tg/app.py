@@ -63,7 +63,7 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng)
     app.bot_data["quiz"] = quiz
     app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng)
-    app.bot_data["groups"] = GroupService(bank, GroupRepo(db), quiz, clock=clock, rng=rng,
+    app.bot_data["groups"] = GroupService(bank, GroupRepo(db), clock=clock, rng=rng,
                                           default_tz=settings.default_tz)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.

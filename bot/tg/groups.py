@@ -223,7 +223,6 @@ class RoundRunner:
     def __init__(self, application: Application):
         self.app = application
         self.busy: set[int] = set()
-        self.repaired = False
 
     @property
     def svc(self) -> GroupService:
@@ -289,11 +288,6 @@ class RoundRunner:
         return False
 
     async def tick(self) -> None:
-        if not self.repaired:
-            fixed = await self.svc.repair()
-            self.repaired = True
-            if fixed:
-                log.info("recorded %d group answers that a stop had interrupted", fixed)
         for round_id in await self.svc.due(self._hold()):
             self.kick(round_id)
         posts = await self.svc.weekly_due()
