@@ -24,6 +24,7 @@ from bot.domain.memory import after_answer
 from bot.domain.schedule import local_day
 from bot.domain.selection import shuffled_order
 from bot.services.quiz import Clock
+from bot.storage.batch import GroupCommit
 from bot.storage.groups import BoardRow, Group, GroupRepo, NewAnswer, Round
 from bot.storage.repo import DayProgress
 
@@ -122,6 +123,21 @@ class PressResult:
     shown: int = 0
 
 
+@dataclass
+class _Pending:
+    """A press waiting for its batch's transaction; `result` is filled in by it."""
+
+    round: Round
+    question: Question
+    position: int
+    shown: int
+    user_id: int
+    first_name: str | None
+    update_id: int | None
+    at: datetime
+    result: PressResult | None = None
+
+
 @dataclass(frozen=True)
 class Leaderboard:
     tz: str
@@ -145,6 +161,8 @@ class GroupService:
         # and a typed answer would need privacy mode off.
         self._pool = tuple(q for q in bank.questions if q.type is QuestionType.single)
         self.started_at = self.now()
+        # Presses that arrive while a transaction is being written go together in the next one.
+        self._answers: GroupCommit[_Pending] = GroupCommit(self._record, max_items=500)
         self._weekly_checked: datetime | None = None
 
     def now(self) -> datetime:
@@ -290,7 +308,7 @@ class GroupService:
 
         It is also the player's own answer: an asks row (origin 'group'), the question's FSRS card and the
         day's streak progress — the same records as a private answer, written in the same transaction as
-        the round's, so the two can never disagree.
+        the round's, so the two can never disagree. Presses arriving together share one transaction.
         """
         now = self.now() if received_at is None else min(require_aware(received_at), self.now())
         rnd = await self.repo.get_round(round_id)
@@ -301,26 +319,41 @@ class GroupService:
             return PressResult(Press.closed)
         question = self.bank.question(rnd.questions[position])
         assert question is not None
-        player = await self.repo.player_context(round_id, user_id, question.id)
-        if position in player.before:
-            return PressResult(Press.already)
-        order = rnd.orders[position]
-        correct = grade_choice([order[shown]], question.correct_indices)
-        elapsed = now - rnd.opened_at
-        pts = comp.points(elapsed, timedelta(seconds=rnd.seconds), correct, comp.streak_before(player.before, position))
-        tz = ZoneInfo(player.tz or self.default_tz)
-        ask_id = await self.repo.record_answer(NewAnswer(
-            round_id=round_id, position=position, chat_id=rnd.chat_id, user_id=user_id, first_name=first_name,
-            default_tz=self.default_tz, shown=shown, correct=correct,
-            elapsed_ms=max(0, int(elapsed / timedelta(milliseconds=1))), points=pts, update_id=update_id,
-            question_id=question.id, kind=question.type.value, domain=self.bank.domain_of(question).id,
-            topic=question.topic, option_order=order, response=json.dumps([order[shown]]), asked_at=rnd.opened_at,
-            memory=after_answer(player.card, correct, now),
-            progress=DayProgress(local_day(now, tz).isoformat(), player.daily_size or DEFAULT_GOAL),
-        ), now)
-        if ask_id is None:
-            return PressResult(Press.closed)
-        return PressResult(Press.locked, shown)
+        pending = _Pending(rnd, question, position, shown, user_id, first_name, update_id, now)
+        await self._answers.write(pending)
+        assert pending.result is not None
+        return pending.result
+
+    async def _record(self, batch: Sequence[_Pending]) -> None:
+        contexts = await self.repo.player_contexts([(p.round.id, p.user_id, p.question.id) for p in batch])
+        todo: list[tuple[_Pending, NewAnswer]] = []
+        for p in batch:
+            player = contexts[(p.round.id, p.user_id, p.question.id)]
+            if p.position in player.before:
+                p.result = PressResult(Press.already)
+                continue
+            order = p.round.orders[p.position]
+            correct = grade_choice([order[p.shown]], p.question.correct_indices)
+            elapsed = p.at - p.round.opened_at
+            pts = comp.points(elapsed, timedelta(seconds=p.round.seconds), correct,
+                              comp.streak_before(player.before, p.position))
+            tz = ZoneInfo(player.tz or self.default_tz)
+            todo.append((p, NewAnswer(
+                round_id=p.round.id, position=p.position, chat_id=p.round.chat_id, user_id=p.user_id,
+                first_name=p.first_name, default_tz=self.default_tz, shown=p.shown, correct=correct,
+                elapsed_ms=max(0, int(elapsed / timedelta(milliseconds=1))), points=pts, update_id=p.update_id,
+                question_id=p.question.id, kind=p.question.type.value, domain=self.bank.domain_of(p.question).id,
+                topic=p.question.topic, option_order=order, response=json.dumps([order[p.shown]]),
+                asked_at=p.round.opened_at, memory=after_answer(player.card, correct, p.at),
+                progress=DayProgress(local_day(p.at, tz).isoformat(), player.daily_size or DEFAULT_GOAL),
+                answered_at=p.at,
+            )))
+        outcomes = await self.repo.record_answers([a for _, a in todo])
+        for (p, _), got in zip(todo, outcomes, strict=True):
+            if isinstance(got, int):
+                p.result = PressResult(Press.locked, p.shown)
+            else:
+                p.result = PressResult(Press.already if got == "already" else Press.closed)
 
     # --- leaderboards ----------------------------------------------------------------------------------
 

@@ -88,6 +88,7 @@ class NewAnswer:
     asked_at: datetime
     memory: Memory
     progress: DayProgress
+    answered_at: datetime  # when the press arrived
 
 
 @dataclass(frozen=True)
@@ -235,68 +236,102 @@ class GroupRepo:
 
     # --- answers ------------------------------------------------------------------------------
 
-    async def player_context(self, round_id: int, user_id: int, question_id: str) -> PlayerContext:
-        """One read: the player's answers in this round, their zone and goal, their card for the question."""
+    async def player_contexts(self, keys: list[tuple[int, int, str]]) -> dict[tuple[int, int, str], PlayerContext]:
+        """For (round, user, question) keys, in one query: the player's answers in the round so far, their
+        zone and goal, and their card for the question."""
+        if not keys:
+            return {}
+        values = ", ".join("(?, ?, ?)" for _ in keys)
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT (SELECT json_group_array(json_array(position, correct)) FROM round_answers "
-                "        WHERE round_id = ? AND user_id = ?) AS before, u.tz, u.daily_size, c.card "
-                "FROM (SELECT ? AS id) p LEFT JOIN users u ON u.id = p.id "
-                "LEFT JOIN cards c ON c.user_id = p.id AND c.question_id = ?",
-                (round_id, user_id, user_id, question_id),
+                f"WITH k(r, u, q) AS (VALUES {values}) "
+                "SELECT k.r, k.u, k.q, (SELECT json_group_array(json_array(ra.position, ra.correct)) "
+                "  FROM round_answers ra WHERE ra.round_id = k.r AND ra.user_id = k.u) AS before, "
+                "u.tz, u.daily_size, c.card FROM k LEFT JOIN users u ON u.id = k.u "
+                "LEFT JOIN cards c ON c.user_id = k.u AND c.question_id = k.q",
+                [v for key in keys for v in key],
             )
-        row = list(rows)[0]
-        before = {int(p): bool(c) for p, c in json.loads(row["before"] or "[]")}
-        return PlayerContext(before, row["tz"], row["daily_size"], row["card"])
+        found = {}
+        for r in rows:
+            before = {int(p): bool(c) for p, c in json.loads(r["before"] or "[]")}
+            found[(r[0], r[1], r[2])] = PlayerContext(before, r["tz"], r["daily_size"], r["card"])
+        return found
 
-    async def record_answer(self, a: NewAnswer, now: datetime) -> int | None:
-        """Record the answer for the round AND as the player's own (asks row, FSRS card, day) in one transaction.
+    async def record_answers(self, answers: list[NewAnswer]) -> list[int | str]:
+        """Record answers for their rounds AND as the players' own (asks row, FSRS card, day): one transaction.
 
-        Returns the new ask id, or None if the question is no longer open or the player answered it already:
-        the question's state is checked inside the transaction, so an answer racing the close loses cleanly.
+        Per answer: the new ask id, or 'closed' (the question is no longer open) or 'already' (the player
+        answered it before). Both are decided inside the transaction, so an answer racing the close loses
+        cleanly and a repeated one never counts twice.
         """
+        if not answers:
+            return []
+        outcome: list[int | str] = ["closed"] * len(answers)
+        values = ", ".join("(?, ?, ?, ?)" for _ in answers)
         async with self.db.tx() as conn:
+            rows = await conn.execute_fetchall(
+                f"WITH k(i, r, p, u) AS (VALUES {values}) SELECT k.i, "
+                "EXISTS (SELECT 1 FROM rounds ro WHERE ro.id = k.r AND ro.position = k.p AND ro.phase = 'open' "
+                "        AND ro.status = 'running') AS open, "
+                "EXISTS (SELECT 1 FROM round_answers ra WHERE ra.round_id = k.r AND ra.position = k.p "
+                "        AND ra.user_id = k.u) AS done FROM k",
+                [v for i, a in enumerate(answers) for v in (i, a.round_id, a.position, a.user_id)],
+            )
+            accepted: list[tuple[int, NewAnswer]] = []
+            taken: set[tuple[int, int, int]] = set()
+            for r in rows:
+                a = answers[r[0]]
+                key = (a.round_id, a.position, a.user_id)
+                if r["done"] or key in taken:
+                    outcome[r[0]] = "already"
+                elif r["open"]:
+                    accepted.append((r[0], a))
+                    taken.add(key)
+            if not accepted:
+                return outcome
             # A player who never opened a private chat is a user too (chat_id stays NULL until /start).
-            await conn.execute(
+            await conn.executemany(
                 "INSERT INTO users (id, chat_id, first_name, tz, created_at) VALUES (?, NULL, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET first_name = COALESCE(excluded.first_name, first_name)",
-                (a.user_id, a.first_name, a.default_tz, _iso(now)),
+                [(a.user_id, a.first_name, a.default_tz, _iso(a.answered_at)) for _, a in accepted],
             )
-            cur = await conn.execute(
-                "INSERT INTO round_answers (round_id, position, user_id, chat_id, shown, correct, elapsed_ms, points, "
-                "answered_at, update_id) SELECT id, position, ?, chat_id, ?, ?, ?, ?, ?, ? FROM rounds "
-                "WHERE id = ? AND position = ? AND phase = 'open' AND status = 'running' ON CONFLICT DO NOTHING",
-                (a.user_id, a.shown, int(a.correct), a.elapsed_ms, a.points, _iso(now), a.update_id, a.round_id,
-                 a.position),
-            )
-            if cur.rowcount != 1:
-                return None
+            # Ids given here (the write lock is ours) so every round answer can name its asks row in one batch.
+            base = list(await conn.execute_fetchall(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'asks'), 0), "
+                "COALESCE((SELECT MAX(id) FROM asks), 0))"))[0][0]
+            ask_ids = {i: base + n + 1 for n, (i, _) in enumerate(accepted)}
             # Not through repo.insert_ask: that would close the player's open private fill-in question.
-            cur = await conn.execute(
-                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at, "
-                "status, answered_at, correct, response, answer_update) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'group', ?, ?, 'answered', ?, ?, ?, ?)",
-                (a.user_id, a.chat_id, a.question_id, a.kind, a.domain, a.topic, json.dumps(list(a.option_order)),
-                 _iso(a.asked_at), _iso(now), int(a.correct), a.response, a.update_id),
+            await conn.executemany(
+                "INSERT INTO asks (id, user_id, chat_id, question_id, kind, domain, topic, origin, option_order, "
+                "asked_at, status, answered_at, correct, response, answer_update) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'group', ?, ?, 'answered', ?, ?, ?, ?)",
+                [(ask_ids[i], a.user_id, a.chat_id, a.question_id, a.kind, a.domain, a.topic,
+                  json.dumps(list(a.option_order)), _iso(a.asked_at), _iso(a.answered_at), int(a.correct), a.response,
+                  a.update_id)
+                 for i, a in accepted],
             )
-            ask_id = int(cur.lastrowid)
-            await conn.execute(
-                "UPDATE round_answers SET ask_id = ? WHERE round_id = ? AND position = ? AND user_id = ?",
-                (ask_id, a.round_id, a.position, a.user_id),
+            await conn.executemany(
+                "INSERT INTO round_answers (round_id, position, user_id, chat_id, shown, correct, elapsed_ms, points, "
+                "ask_id, answered_at, update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(a.round_id, a.position, a.user_id, a.chat_id, a.shown, int(a.correct), a.elapsed_ms, a.points,
+                  ask_ids[i], _iso(a.answered_at), a.update_id) for i, a in accepted],
             )
             # The same card and day upserts as Repo.record_answer, so a group answer counts like a private one.
-            await conn.execute(
+            await conn.executemany(
                 "INSERT INTO cards (user_id, question_id, card, due, reviews, lapses) VALUES (?, ?, ?, ?, 1, ?) "
                 "ON CONFLICT (user_id, question_id) DO UPDATE SET card = excluded.card, due = excluded.due, "
                 "reviews = reviews + 1, lapses = lapses + excluded.lapses",
-                (a.user_id, a.question_id, a.memory.card_json, a.memory.due.isoformat(), 0 if a.correct else 1),
+                [(a.user_id, a.question_id, a.memory.card_json, a.memory.due.isoformat(), 0 if a.correct else 1)
+                 for _, a in accepted],
             )
-            await conn.execute(
+            await conn.executemany(
                 "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, ?) "
                 "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
-                (a.user_id, a.progress.day, int(a.correct), a.progress.goal),
+                [(a.user_id, a.progress.day, int(a.correct), a.progress.goal) for _, a in accepted],
             )
-            return ask_id
+        for i, _ in accepted:
+            outcome[i] = ask_ids[i]
+        return outcome
 
     async def answers(self, round_id: int) -> list[AnswerRow]:
         async with self.db.read() as conn, conn.execute(
