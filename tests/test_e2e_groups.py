@@ -287,3 +287,25 @@ async def test_monday_post_names_last_weeks_winners_once(clocked, standin: Stand
     board = await say(standin, ADMIN, "/leaderboard")
     assert "This week" in board.plain and board.plain.split("All time")[0].count("—") == 0
     assert "Cara" in board.plain.split("All time")[1]
+
+
+async def test_many_players_pressing_at_once_each_count_once(clocked, standin: StandIn, bank):
+    bot, clock = clocked
+    await join(standin)
+    q1 = await start_round(standin, "/compete 1")
+    right, wrong = correct_positions(bank, q1)[0], wrong_position(bank, q1)
+    players = range(100, 130)
+    mark = len(standin.calls)
+    for uid in players:  # all at once, and each player twice in a row (a double tap)
+        first = right if uid % 3 else wrong
+        await standin.group_tap(group(), uid, q1, q1.buttons()[first]["callback_data"], f"P{uid}")
+        await standin.group_tap(group(), uid, q1, q1.buttons()[wrong]["callback_data"], f"P{uid}")
+    toasts, after = [], mark
+    for _ in range(60):  # every press gets its own toast
+        toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=after)
+        toasts.append(toast.params.get("text", ""))
+        after = standin.calls.index(toast) + 1
+    assert sum("Locked in" in t for t in toasts) == 30 and sum("already" in t for t in toasts) == 30
+    reveal = await close(standin, clock, q1, 21.5)
+    right_count = sum(1 for uid in players if uid % 3)
+    assert f"{right_count} of 30 got it right" in reveal.plain
