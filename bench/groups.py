@@ -1,6 +1,7 @@
 """Benchmark: many groups running competition rounds at once, every player pressing answer buttons.
 
     .venv/bin/python bench/groups.py                      # 100 groups x 20 players, 5 questions of 10 s
+    .venv/bin/python bench/groups.py --burst              # capacity: each question's 2,000 presses at once
     .venv/bin/python bench/groups.py --groups 10 --players 5 --questions 2
 
 The bot side is the real Application (`bot.tg.app.run`: polling, handlers, the round timer job, the
@@ -71,6 +72,9 @@ class Crowd(StandIn):
         self.finished: set[int] = set()
         self.done = asyncio.Event()
         self.presses = 0
+        self.burst = False
+        self.held: dict[int, list] = defaultdict(list)
+        self.by_wave: dict[int, list[float]] = defaultdict(list)
         self.toasts: dict[str, int] = defaultdict(int)  # "🔒 Locked in", "⌛ Too late — ...", ...
 
     def chat(self, g: int) -> dict:
@@ -98,6 +102,7 @@ class Crowd(StandIn):
             if got is not None:
                 self.toasts[str(call.params.get("text", "")).split(":")[0]] += 1
                 self.latencies.append(now - got[0])
+                self.by_wave[got[1]].append(now - got[0])
                 wave = self.waves[got[1]]
                 wave[1] = max(wave[1], now)
                 wave[2] += 1
@@ -106,8 +111,17 @@ class Crowd(StandIn):
             buttons = call.buttons() if call.method == "sendMessage" else []
             if buttons and buttons[0]["callback_data"].startswith("g:"):
                 g = -1_000_000_000_000 - call.chat_id
-                for i in range(self.n_players):
-                    asyncio.get_running_loop().create_task(self._press(g, i, result["message_id"], buttons))
+                if self.burst:  # hold the presses until every group shows this question, then all at once
+                    position = int(buttons[0]["callback_data"].split(":")[2])
+                    held = self.held[position]
+                    held.append((g, result["message_id"], buttons))
+                    if len(held) == self.n_groups:
+                        for g2, msg_id, b2 in held:
+                            for i in range(self.n_players):
+                                asyncio.get_running_loop().create_task(self._press(g2, i, msg_id, b2))
+                else:
+                    for i in range(self.n_players):
+                        asyncio.get_running_loop().create_task(self._press(g, i, result["message_id"], buttons))
             if "Round over" in call.text or "Round ended" in call.text:
                 self.finished.add(call.chat_id)
                 if len(self.finished) == self.n_groups:
@@ -115,7 +129,7 @@ class Crowd(StandIn):
         return result
 
     async def _press(self, g: int, i: int, message_id: int, buttons: list[dict]) -> None:
-        await asyncio.sleep(self.rng.uniform(0.2, 3.0))
+        await asyncio.sleep(self.rng.uniform(0.0, 0.3) if self.burst else self.rng.uniform(0.2, 3.0))
         data = self.rng.choice(buttons)["callback_data"]
         position = int(data.split(":")[2])
         cb_id = f"{g}-{i}-{message_id}"
@@ -145,6 +159,8 @@ class Crowd(StandIn):
             "press_to_ack_p50_ms": round(1000 * percentile(self.latencies, 0.50)),
             "press_to_ack_p99_ms": round(1000 * percentile(self.latencies, 0.99)),
             "press_to_ack_max_ms": round(1000 * max(self.latencies, default=0)),
+            "press_to_ack_p99_ms_by_question": [round(1000 * percentile(self.by_wave[k], 0.99))
+                                                for k in sorted(self.by_wave)],
             "group_msgs_max_in_any_60s": max(per_group, default=0),
             "group_msgs_mean_in_busiest_60s": round(sum(per_group) / len(per_group), 1) if per_group else 0,
             "groups_finished": len(self.finished),
@@ -155,6 +171,7 @@ class Crowd(StandIn):
 async def crowd_main(args: argparse.Namespace) -> None:
     crowd = Crowd(args.token, args.groups, args.players, args.seed)
     crowd.questions = args.questions
+    crowd.burst = args.burst
     crowd.max_per_second = 30  # Telegram's overall limit: a 429 beyond it
     await crowd.start()
     print(crowd.url, flush=True)
@@ -179,7 +196,8 @@ async def bot_main(args: argparse.Namespace) -> None:
 
     proc = subprocess.Popen(
         [sys.executable, __file__, "--crowd", "--token", TOKEN, "--groups", str(args.groups), "--players",
-         str(args.players), "--questions", str(args.questions), "--timeout", str(args.timeout)],
+         str(args.players), "--questions", str(args.questions), "--timeout", str(args.timeout)]
+        + (["--burst"] if args.burst else []),
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     url = proc.stdout.readline().strip()
     loop = asyncio.get_running_loop()
@@ -196,7 +214,7 @@ async def bot_main(args: argparse.Namespace) -> None:
     proc.wait(timeout=30)
     report = json.loads(line)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    report |= {"groups": args.groups, "players_per_group": args.players, "questions": args.questions,
+    report |= {"burst": args.burst, "groups": args.groups, "players_per_group": args.players, "questions": args.questions,
                "bot_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
                "bot_peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
     print(json.dumps(report, indent=1), flush=True)
@@ -209,6 +227,8 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--burst", action="store_true",
+                        help="capacity: hold each question's presses until all groups show it, then press within 0.3 s")
     parser.add_argument("--crowd", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--token", default=TOKEN, help=argparse.SUPPRESS)
     args = parser.parse_args()

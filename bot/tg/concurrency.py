@@ -15,7 +15,7 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-MAX_CONCURRENT = 64
+MAX_CONCURRENT = 256  # handlers waiting on the rate limiter hold a slot: keep room for the rest
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
