@@ -257,6 +257,9 @@ async def test_removed_from_the_group_stops_the_round(clocked, standin: StandIn,
 
 
 async def test_group_commands_in_private_point_to_groups(clocked, standin: StandIn):
+    in_groups = await standin.wait_for(
+        lambda c: c.method == "setMyCommands" and (c.params.get("scope") or {}).get("type") == "all_group_chats")
+    assert [c["command"] for c in in_groups.params["commands"]] == ["compete", "stop", "leaderboard", "groupsettings"]
     mark = len(standin.calls)
     await standin.send_text(BOB, "/compete")
     reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == BOB, after=mark)

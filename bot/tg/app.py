@@ -8,7 +8,7 @@ import random
 import signal
 from datetime import UTC, datetime
 
-from telegram import Update
+from telegram import BotCommandScopeAllGroupChats, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.config import Settings
@@ -94,6 +94,7 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
         async with app:
             await app.bot.set_my_commands(commands.bot_commands())
+            await app.bot.set_my_commands(commands.group_bot_commands(), scope=BotCommandScopeAllGroupChats())
             await app.start()
             await app.updater.start_polling(
                 timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False

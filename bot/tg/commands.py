@@ -41,6 +41,14 @@ def bot_commands() -> list[BotCommand]:
     return [BotCommand(c.name, c.description) for c in COMMANDS]
 
 
+GROUP_MENU = ("compete", "stop", "leaderboard", "groupsettings")
+
+
+def group_bot_commands() -> list[BotCommand]:
+    """The menu Telegram shows in groups: only what works there."""
+    return [BotCommand(c.name, c.description.removeprefix("in a group: ")) for c in COMMANDS if c.name in GROUP_MENU]
+
+
 def register(app: Application) -> None:
     """Every handler, in one place. Group -1 drops redelivered updates; group 1 marks updates as done."""
     private = filters.ChatType.PRIVATE
