@@ -312,3 +312,15 @@ async def test_many_players_pressing_at_once_each_count_once(clocked, standin: S
     reveal = await close(standin, clock, q1, 21.5)
     right_count = sum(1 for uid in players if uid % 3)
     assert f"{right_count} of 30 got it right" in reveal.plain
+
+
+def test_the_final_message_fits_telegram_with_a_crowd(bank):
+    from bot.domain.competition import Standing
+    from bot.services.groups import Final, Hardest
+    from bot.tg import render
+
+    crowd = tuple(Standing(i + 1, 1000 + i, "Ω" * 64 + f" <b>{i}</b>", 20_000 - i, 10, 10) for i in range(400))
+    text = render.group_final_text(Final(GROUP_ID, 10, 10, crowd, Hardest(3, "x" * 300, 1, 400), "finished"))
+    assert len(text) <= 4096
+    assert "🥇" in text and "Hardest:" in text and "more" in text  # the table is cut, the ending is kept
+    assert "<b>0</b>" not in text  # names are escaped

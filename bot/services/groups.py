@@ -31,6 +31,7 @@ from bot.storage.repo import DayProgress
 REVEAL_GAP = timedelta(seconds=4)  # the answer stays alone on screen this long before the next question
 CLOSE_GRACE = timedelta(seconds=1)  # an answer handled just before the deadline commits before the close
 OFFLINE_LIMIT = timedelta(minutes=3)  # a round overdue by more than this (bot was down) ends with the scores so far
+MAX_ROUND_AGE = timedelta(hours=1)  # the longest round (20 questions of 60 s) takes ~22 min: older means stranded
 WEEKLY_CHECK_EVERY = timedelta(minutes=1)
 ACTIVE_WINDOW = timedelta(days=15)  # groups that started a round this recently get a Monday post
 TOP = 3
@@ -245,13 +246,13 @@ class GroupService:
         if rnd is None or rnd.status != "running":
             return None
         now = self.now()
-        if rnd.phase == "sending":
-            return SendQuestion(self._view(rnd))
         overdue = rnd.closes_at if rnd.phase == "open" else rnd.next_at
-        if overdue is not None and now - overdue > OFFLINE_LIMIT:
+        if (overdue is not None and now - overdue > OFFLINE_LIMIT) or now - rnd.started_at > MAX_ROUND_AGE:
             if await self.repo.finish(rnd.id, "finished", now, ended_early=True):
                 return await self._final(rnd, "offline")
             return None
+        if rnd.phase == "sending":
+            return SendQuestion(self._view(rnd))
         if rnd.phase == "open" and rnd.closes_at is not None and rnd.closes_at <= self._close_before(hold):
             if not await self.repo.close_question(rnd.id, rnd.position, now + REVEAL_GAP):
                 return None
