@@ -324,3 +324,26 @@ def test_the_final_message_fits_telegram_with_a_crowd(bank):
     assert len(text) <= 4096
     assert "🥇" in text and "Hardest:" in text and "more" in text  # the table is cut, the ending is kept
     assert "<b>0</b>" not in text  # names are escaped
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_round_and_board(clocked, standin: StandIn, bank):
+    bot, clock = clocked
+    await join(standin)
+    q1 = await start_round(standin)
+    await press(standin, BOB, q1, correct_positions(bank, q1)[0])
+    new_id = GROUP_ID - 1
+    standin.admins[new_id] = {ADMIN}
+    await standin.push(standin.message_update(ADMIN, None, chat=group(), migrate_to_chat_id=new_id))
+    await standin.push(standin.message_update(ADMIN, None, chat=StandIn.group_chat(new_id),
+                                              migrate_from_chat_id=GROUP_ID))
+    await asyncio.sleep(0.5)
+    mark = len(standin.calls)
+    clock.advance(seconds=21.5)
+    reveal = await standin.wait_for(lambda c: c.chat_id == new_id and "closed" in c.plain, after=mark)
+    assert f"Bob — {kahoot(0)}" in reveal.plain
+    clock.advance(seconds=5)
+    await standin.wait_for(lambda c: c.chat_id == new_id and "Question 2/" in c.plain, after=mark)
+    mark = len(standin.calls)
+    await standin.group_text(StandIn.group_chat(new_id), CARA, "/leaderboard", "Cara")
+    board = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == new_id, after=mark)
+    assert f"Bob — {kahoot(0)}" in board.plain

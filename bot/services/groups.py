@@ -179,6 +179,10 @@ class GroupService:
         """The bot was removed or kicked: stop everything for the group."""
         await self.repo.leave(chat_id, self.now())
 
+    async def migrated(self, old: int, new: int) -> None:
+        """A group upgraded to a supergroup: the same group under a new id, its round and history kept."""
+        await self.repo.migrate(old, new)
+
     async def group(self, chat_id: int, title: str | None = None) -> Group:
         """The group's settings, creating the record for a group the bot joined before it kept one."""
         group = await self.repo.get(chat_id)

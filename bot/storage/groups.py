@@ -149,6 +149,22 @@ class GroupRepo:
             await cur.close()
         return row["id"] if row else None
 
+    async def migrate(self, old: int, new: int) -> bool:
+        """The group became a supergroup with a new chat id: move its settings, rounds and history over."""
+        async with self.db.tx() as conn:
+            if not list(await conn.execute_fetchall("SELECT 1 FROM groups WHERE chat_id = ?", (old,))):
+                return False
+            await conn.execute(
+                "INSERT INTO groups (chat_id, title, tz, seconds, open_to_all, active, joined_at) "
+                "SELECT ?, title, tz, seconds, open_to_all, 1, joined_at FROM groups WHERE chat_id = ? "
+                "ON CONFLICT (chat_id) DO NOTHING", (new, old))
+            for table in ("rounds", "round_answers"):
+                await conn.execute(f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new, old))
+            await conn.execute("UPDATE OR IGNORE group_weekly_posts SET chat_id = ? WHERE chat_id = ?", (new, old))
+            await conn.execute("UPDATE asks SET chat_id = ? WHERE chat_id = ? AND origin = 'group'", (new, old))
+            await conn.execute("DELETE FROM groups WHERE chat_id = ?", (old,))
+        return True
+
     async def get(self, chat_id: int) -> Group | None:
         async with self.db.read() as conn, conn.execute("SELECT * FROM groups WHERE chat_id = ?", (chat_id,)) as cur:
             row = await cur.fetchone()

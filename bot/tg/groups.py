@@ -14,7 +14,8 @@ import logging
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes,
+                          MessageHandler, filters)
 
 from bot.domain.competition import SECONDS_CHOICES
 from bot.services.daily import find_zone
@@ -87,6 +88,15 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     else:
         await svc.left(chat.id)
         log.info("removed from a group; its round, if any, is stopped")
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The group was upgraded to a supergroup: Telegram gives it a new chat id."""
+    message = update.effective_message
+    if message.migrate_to_chat_id:
+        await service(context).migrated(message.chat.id, message.migrate_to_chat_id)
+    elif message.migrate_from_chat_id:
+        await service(context).migrated(message.migrate_from_chat_id, message.chat.id)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -268,10 +278,13 @@ class RoundRunner:
         if isinstance(step, Reveal):
             text = render.group_reveal_text(step)
             try:
-                if step.message_id is not None:
+                try:
+                    if step.message_id is None:
+                        raise BadRequest("no question message to edit")
                     await bot.edit_message_text(text, chat_id=step.view.chat_id, message_id=step.message_id,
                                                 parse_mode=HTML, reply_markup=None)
-                else:
+                except BadRequest as exc:  # e.g. the group became a supergroup: its old messages are not ours
+                    log.info("reveal sent as a new message (%s)", exc.message)
                     await bot.send_message(step.view.chat_id, text, parse_mode=HTML)
             except Forbidden:
                 await self.svc.undeliverable(step.view.chat_id)
@@ -318,6 +331,7 @@ def register(app: Application) -> None:
     """Handlers for groups: membership changes, the group commands, answer and settings buttons."""
     in_group = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.StatusUpdate.MIGRATE, on_migrate))
     for name, callback in (("compete", compete), ("stop", stop), ("leaderboard", leaderboard),
                            ("groupsettings", group_settings)):
         app.add_handler(CommandHandler(name, callback, filters=in_group))
