@@ -213,6 +213,16 @@ async def test_stop_and_settings_are_for_admins_unless_opened(clocked, standin: 
     assert "Only group admins" in (await say(standin, BOB, "/groupsettings everyone on")).plain
     shown = await say(standin, BOB, "/groupsettings")
     assert "20 s" in shown.plain and "admins only" in shown.plain
+    fifteen = next(b["callback_data"] for b in shown.buttons() if b["text"] == "15 s")
+    mark = len(standin.calls)
+    await standin.group_tap(group(), BOB, shown, fifteen, "Bob")
+    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+    assert "Only group admins" in toast.params["text"]
+    mark = len(standin.calls)
+    await standin.group_tap(group(), ADMIN, shown, fifteen, "Alice")
+    edited = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+    assert "Time per question: 15 s" in edited.plain
+    await say(standin, ADMIN, "/groupsettings time 20")
 
     q1 = await start_round(standin, "/compete kinesis 3")
     assert question_in(bank, q1.text).topic == "kinesis"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
@@ -30,6 +31,7 @@ GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.RESTRICTED)
 TICK = 1.0  # seconds between looks at which rounds have something due
+ADMINS_TTL = 60.0  # seconds a group's admin list is trusted: a promotion counts within a minute
 
 
 def service(context: ContextTypes.DEFAULT_TYPE) -> GroupService:
@@ -45,18 +47,25 @@ def _in_group(update: Update) -> bool:
 
 
 async def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Asked of Telegram each time, so a promotion or demotion counts at once."""
+    """Asked of Telegram (getChatAdministrators), remembered for a minute per group: every Bot API call
+    with a group's chat id counts against that group's 20-per-minute budget in the rate limiter."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     if message is not None and message.sender_chat is not None and message.sender_chat.id == chat.id:
         return True  # an anonymous admin, posting as the group itself
     if user is None:
         return False
-    try:
-        member = await context.bot.get_chat_member(chat.id, user.id)
-    except TelegramError as exc:
-        log.warning("could not check admin status (%s); treating as not an admin", exc)
-        return False
-    return member.status in ADMINS
+    cache: dict[int, tuple[float, frozenset[int]]] = context.application.bot_data.setdefault("group_admins", {})
+    now = time.monotonic()
+    known = cache.get(chat.id)
+    if known is None or now - known[0] > ADMINS_TTL:
+        try:
+            members = await context.bot.get_chat_administrators(chat.id)
+        except TelegramError as exc:
+            log.warning("could not check admin status (%s); treating as not an admin", exc)
+            return False
+        known = (now, frozenset(m.user.id for m in members if m.status in ADMINS))
+        cache[chat.id] = known
+    return user.id in known[1]
 
 
 async def _may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
