@@ -125,7 +125,8 @@ async def compete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(started, Started):
         await message.reply_html(render.compete_refused(started))
         return
-    await context.bot.send_message(chat.id, render.compete_started(started, _name(update)), parse_mode=HTML)
+    # Posted by the round's driver just before the first question, so the two never swap places.
+    runner(context).announce(started.round_id, render.compete_started(started, _name(update)))
     runner(context).kick(started.round_id)
 
 
@@ -242,10 +243,14 @@ class RoundRunner:
     def __init__(self, application: Application):
         self.app = application
         self.busy: set[int] = set()
+        self.intros: dict[int, str] = {}  # round id -> its "round started" text, posted before question 1
 
     @property
     def svc(self) -> GroupService:
         return self.app.bot_data["groups"]
+
+    def announce(self, round_id: int, text: str) -> None:
+        self.intros[round_id] = text
 
     def kick(self, round_id: int) -> None:
         if round_id in self.busy:
@@ -273,6 +278,8 @@ class RoundRunner:
         if isinstance(step, SendQuestion):
             view = step.view
             try:
+                if (intro := self.intros.pop(view.round_id, None)) is not None:
+                    await bot.send_message(view.chat_id, intro, parse_mode=HTML)
                 message = await bot.send_message(view.chat_id, render.group_question_text(view), parse_mode=HTML,
                                                  reply_markup=render.group_question_keyboard(view))
             except (Forbidden, BadRequest) as exc:
