@@ -91,6 +91,8 @@ class StandIn:
         self._window: list[float] = []
         self.runner: web.AppRunner | None = None
         self.url = ""
+        self.admins: dict[int, set[int]] = {}  # group chat id -> user ids that are administrators
+        self.owners: dict[int, int] = {}  # group chat id -> the creator's user id
 
     # --- server -------------------------------------------------------------
 
@@ -181,6 +183,8 @@ class StandIn:
                                "total_voter_count": 0, "is_closed": False, "is_anonymous": False,
                                "type": p.get("type", "regular"), "allows_multiple_answers": False}
             return msg
+        if call.method in ("getChatMember", "getChatAdministrators"):
+            return self._members(call)
         if call.method in ("editMessageText", "editMessageReplyMarkup"):
             chat_id = int(p.get("chat_id", 0))
             return {"message_id": int(p.get("message_id", 0)), "date": int(time.time()),
@@ -280,3 +284,73 @@ class StandIn:
 
     def sent_to(self, chat_id: int, after: int = 0) -> list[Call]:
         return [c for c in self.calls[after:] if c.chat_id == chat_id and c.method.startswith(("send", "edit"))]
+
+    # --- groups ----------------------------------------------------------------------
+
+    @staticmethod
+    def _admin(user: dict) -> dict:
+        rights = dict.fromkeys(("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                                "can_restrict_members", "can_invite_users", "can_post_stories",
+                                "can_edit_stories", "can_delete_stories", "can_pin_messages"), True)
+        return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
+                "can_promote_members": False, "can_change_info": True, **rights}
+
+    def _member(self, chat_id: int, user_id: int) -> dict:
+        user = self.user(user_id)
+        if self.owners.get(chat_id) == user_id:
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if user_id in self.admins.get(chat_id, set()):
+            return self._admin(user)
+        return {"status": "member", "user": user}
+
+    def _members(self, call: Call) -> Any:
+        chat_id = int(call.params["chat_id"])
+        if call.method == "getChatMember":
+            return self._member(chat_id, int(call.params["user_id"]))
+        ids = ([self.owners[chat_id]] if chat_id in self.owners else []) + sorted(self.admins.get(chat_id, set()))
+        return [self._member(chat_id, uid) for uid in ids]
+
+    @staticmethod
+    def group_chat(chat_id: int, title: str = "ML study group") -> dict:
+        return {"id": chat_id, "type": "supergroup", "title": title}
+
+    async def group_text(self, chat: dict, user_id: int, text: str, first_name: str = "Ada") -> dict:
+        """A message from a member in a group (commands may carry @botusername)."""
+        update = self.message_update(user_id, text, chat=chat)
+        update["message"]["from"] = self.user(user_id, first_name)
+        return await self.push(update)
+
+    async def group_tap(self, chat: dict, user_id: int, message_call: Call, data: str, first_name: str = "Ada") -> dict:
+        """A member presses an inline button under a message the bot posted in a group."""
+        update = {
+            "callback_query": {
+                "id": str(next(self._message_ids)),
+                "from": self.user(user_id, first_name),
+                "chat_instance": str(chat["id"]),
+                "data": data,
+                "message": {
+                    "message_id": int(message_call.params.get("message_id") or message_call.result["message_id"]),
+                    "date": int(time.time()),
+                    "chat": chat,
+                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "MLS Quiz"},
+                    "text": message_call.text,
+                },
+            }
+        }
+        return await self.push(update)
+
+    async def membership(self, chat: dict, by_user: int, old: str, new: str) -> dict:
+        """A my_chat_member update: the bot's status in `chat` changed from `old` to `new` (member, left, kicked...)."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "MLS Quiz", "username": BOT_USERNAME}
+
+        def member(status: str) -> dict:
+            if status == "kicked":
+                return {"status": "kicked", "user": bot, "until_date": 0}
+            if status == "administrator":
+                return self._admin(bot)
+            return {"status": status, "user": bot}
+
+        return await self.push({"my_chat_member": {
+            "chat": chat, "from": self.user(by_user), "date": int(time.time()),
+            "old_chat_member": member(old), "new_chat_member": member(new),
+        }})

@@ -55,8 +55,10 @@ def callback(uid: int, data: str | None, *, message: bool = True, **extra: Any) 
 
 
 def group_message(uid: int, **fields: Any) -> tuple[int, dict]:
-    msg = {"message_id": next(_ids), "date": NOW, "chat": GROUP, "from": person(uid), **fields}
-    return GROUP["id"], {"message": msg}
+    """A message in a group of its own (so replies to one case are not mistaken for another's)."""
+    chat = {**GROUP, "id": -uid}
+    msg = {"message_id": next(_ids), "date": NOW, "chat": chat, "from": person(uid), **fields}
+    return chat["id"], {"message": msg}
 
 
 def member_update(chat: dict, uid: int, old: str, new: str, key: str = "my_chat_member") -> tuple[int, dict]:
@@ -136,9 +138,10 @@ def corpus() -> list[tuple[str, str, int, dict]]:
                                                                    "chat": CHANNEL, "text": "/quiz"}})),
         ("edited channel post", SILENT, (CHANNEL["id"], {"edited_channel_post": {
             "message_id": next(_ids), "date": NOW, "edit_date": NOW, "chat": CHANNEL, "text": "x"}})),
-        ("message without from", ANY, (GROUP["id"], {"message": {"message_id": next(_ids), "date": NOW,
-                                                                 "chat": GROUP, "text": "anonymous admin",
-                                                                 "sender_chat": GROUP}})),
+        ("message without from", ANY, (-830_024, {"message": {"message_id": next(_ids), "date": NOW,
+                                                              "chat": {**GROUP, "id": -830_024},
+                                                              "text": "anonymous admin",
+                                                              "sender_chat": {**GROUP, "id": -830_024}}})),
         ("edited message", SILENT, (830_001, {"edited_message": {
             "message_id": 9, "date": NOW, "edit_date": NOW, "chat": {"id": 830_001, "type": "private"},
             "from": person(830_001), "text": "/quiz"}})),
@@ -155,11 +158,13 @@ def corpus() -> list[tuple[str, str, int, dict]]:
         ("unreadable update", SILENT, (830_023, {"poll_answer": {"poll_id": "p", "user": person(830_023)}})),
         ("bot blocked (private)", SILENT, member_update({"id": 830_006, "type": "private"}, 830_006,
                                                         "member", "kicked")),
-        ("bot added to group", ANY, member_update(GROUP, 830_007, "left", "member")),
+        ("bot added to group", REPLY, member_update(GROUP, 830_007, "left", "member")),
         ("bot removed from group", SILENT, member_update({**GROUP, "id": -100_556}, 830_008, "member", "kicked")),
-        ("chat member change", SILENT, member_update(GROUP, 830_009, "member", "left", key="chat_member")),
-        ("join request", SILENT, (GROUP["id"], {"chat_join_request": {"chat": GROUP, "from": person(830_010),
-                                                                      "user_chat_id": 830_010, "date": NOW}})),
+        ("chat member change", SILENT, member_update({**GROUP, "id": -830_009}, 830_009, "member", "left",
+                                                     key="chat_member")),
+        ("join request", SILENT, (-830_010, {"chat_join_request": {"chat": {**GROUP, "id": -830_010},
+                                                                   "from": person(830_010),
+                                                                   "user_chat_id": 830_010, "date": NOW}})),
         ("reaction", SILENT, (830_011, {"message_reaction": {"chat": {"id": 830_011, "type": "private"},
                                                              "message_id": 5, "date": NOW, "user": person(830_011),
                                                              "old_reaction": [],

@@ -8,22 +8,25 @@ import random
 import signal
 from datetime import UTC, datetime
 
+from telegram import BotCommandScopeAllGroupChats
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
 from bot.content import Bank
 from bot.services.daily import DailyService
 from bot.services.exam import ExamService
+from bot.services.groups import GroupService
 from bot.services.progress import ProgressService
 from bot.services.quiz import Clock, QuizService
 from bot.services.study import StudyService
 from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
 from bot.storage.exam import ExamRepo
-from bot.storage.repo import Repo
+from bot.storage.groups import GroupRepo
 from bot.storage.inbox import Inbox
+from bot.storage.repo import Repo
 from bot.storage.study import StudyRepo
-from bot.tg import commands, exam, jobs
+from bot.tg import commands, exam, groups, jobs
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
 from bot.tg.limits import ChatRateLimiter
@@ -54,7 +57,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10))
         # Updates are fetched by bot/tg/intake.py (stored before they are confirmed), not PTB's Updater.
         .updater(None)
-        .concurrent_updates(PerUserOrder(MAX_CONCURRENT_UPDATES))
+        # Different users' updates at once (a group's players press together); each user's in order.
+        .concurrent_updates(PerUserOrder(clock, MAX_CONCURRENT_UPDATES))
     )
     if rate_limit:
         # Flood control, retrying a 429 after its retry_after. Overall: one send every 1/28 s rather than
@@ -76,6 +80,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     app.bot_data["progress"] = ProgressService(bank, exams, repo, clock=clock, default_tz=settings.default_tz)
     app.bot_data["study"] = StudyService(bank, repo, StudyRepo(db), quiz, clock=clock, rng=rng,
                                          admin_ids=settings.admin_ids)
+    app.bot_data["groups"] = GroupService(bank, GroupRepo(db), clock=clock, rng=rng,
+                                          default_tz=settings.default_tz)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
     app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",
@@ -83,6 +89,7 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     # Exams whose time ran out while nobody tapped are finished and scored here.
     app.job_queue.run_repeating(exam.exam_tick, interval=push_interval, first=1.0, name="exam-timeout",
                                 job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    groups.schedule(app)  # rounds' timers and the Monday winners, from the database
     return app
 
 
@@ -110,6 +117,7 @@ async def run(
         async with app:
             await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
             await app.bot.set_my_commands(commands.bot_commands())
+            await app.bot.set_my_commands(commands.group_bot_commands(), scope=BotCommandScopeAllGroupChats())
             await app.start()
             await intake.replay()
             polling = asyncio.create_task(intake.run(stop), name="intake")

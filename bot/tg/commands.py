@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.tg import exam, handlers, render
+from bot.tg import exam, groups, handlers, render
 from bot.tg import study as study_handlers
 
 NO_REAL_DATA = r"(?!)"  # a pattern no string matches
@@ -35,6 +35,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "all your data as a JSON file", study_handlers.export),
     Command("forget", "delete all your data (asks to confirm first)", study_handlers.forget),
     Command("help", "this list", handlers.help_command),
+    # Group competitions: served in groups; in a private chat they explain that.
+    Command("compete", "in a group: start a quiz round, /compete [topic] [n]", groups.compete),
+    Command("stop", "in a group: stop the running round", groups.stop),
+    Command("leaderboard", "in a group: standings this week and of all time", groups.leaderboard),
+    Command("groupsettings", "in a group: time per question, who may start, time zone", groups.group_settings),
 )
 
 
@@ -44,6 +49,14 @@ def menu() -> list[tuple[str, str]]:
 
 def bot_commands() -> list[BotCommand]:
     return [BotCommand(c.name, c.description) for c in COMMANDS]
+
+
+GROUP_MENU = ("compete", "stop", "leaderboard", "groupsettings")
+
+
+def group_bot_commands() -> list[BotCommand]:
+    """The menu Telegram shows in groups: only what works there."""
+    return [BotCommand(c.name, c.description.removeprefix("in a group: ")) for c in COMMANDS if c.name in GROUP_MENU]
 
 
 def register(app: Application) -> None:
@@ -71,6 +84,7 @@ def register(app: Application) -> None:
     for pattern, callback in exam.BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     study_handlers.register(app)
+    groups.register(app)  # before the catch-alls: group commands and round buttons
     app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
     app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
     app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from telegram import Update
@@ -28,12 +29,33 @@ class PerUserOrder(BaseUpdateProcessor):
     waits in its own line and never occupies the slots everyone else needs.
     """
 
-    def __init__(self, max_concurrent_updates: int = 64):
+    def __init__(self, clock: Callable[[], datetime], max_concurrent_updates: int = 64):
         super().__init__(max_concurrent_updates)
+        self.clock = clock
         self._turns: dict[tuple[str, int], asyncio.Lock] = {}
         self._waiting: dict[tuple[str, int], int] = {}
+        self._received: dict[int, datetime] = {}
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # Noted before any waiting, so a busy moment does not make a group player's press late.
+        update_id = update.update_id if isinstance(update, Update) else None
+        if update_id is not None:
+            self._received[update_id] = self.clock()
+        try:
+            await self._in_turn(update, coroutine)
+        finally:
+            if update_id is not None:
+                self._received.pop(update_id, None)
+
+    def received_at(self, update_id: int) -> datetime | None:
+        """When an update still being handled reached the bot (by the bot's clock)."""
+        return self._received.get(update_id)
+
+    def oldest_in_progress(self) -> datetime | None:
+        """When the oldest update still being handled arrived; None if none is."""
+        return min(self._received.values(), default=None)
+
+    async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = update_key(update)
         if key is None:
             await super().process_update(update, coroutine)
