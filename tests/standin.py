@@ -82,6 +82,7 @@ class StandIn:
         self.blocked_chats: set[int] = set()
         self.refused: list[Call] = []  # calls answered with 403 because the user blocked the bot
         self.fail_next: list[tuple[str, int, dict]] = []  # (method, status, extra) served once each
+        self.failures_served: list[tuple[str, int]] = []  # (method, status) of each fail_next answer given
         self.delay = 0.0
         self.max_per_second: float | None = None  # answer 429 beyond this many sends per second, like Telegram
         self.too_many: int = 0  # 429s served
@@ -131,6 +132,7 @@ class StandIn:
         for i, (m, status, extra) in enumerate(self.fail_next):
             if m == method:
                 del self.fail_next[i]
+                self.failures_served.append((method, status))
                 return web.json_response({"ok": False, "error_code": status, **extra}, status=status)
         if self.max_per_second and method.startswith("send"):
             now = time.monotonic()
