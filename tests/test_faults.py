@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.config import REPO_ROOT
 from bot.content import QuestionType
+from bot.tg import http
 from tests.conftest import FakeClock, RunningBot, answer_correctly, correct_positions, question_in, settings_for
 from tests.standin import Call, StandIn
 from tests.test_e2e_daily import is_drill, subscribe
@@ -179,7 +180,8 @@ async def test_reply_failing_beyond_the_retries_keeps_the_answer_once(tmp_path: 
         again = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
     finally:
         await bot.stop()
-    assert sorry is not None and "already answered" in again.params["text"]
+    assert standin.failures_served == [("editMessageText", 500)] * (http.RETRIES + 1)  # bounded: then it gives up
+    assert INTERNAL_ERROR in sorry.params["text"] and "already answered" in again.params["text"]
     asks, days = answered_counts(db)
     assert asks[user] == days[user] == 1
 
