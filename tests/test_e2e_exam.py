@@ -65,7 +65,9 @@ async def answer(standin: StandIn, bank, page: Call, right: bool) -> Call:
         _, current = await press(standin, current, pick_buttons[pos])
         mark = "☑" if pos in picks else "☐"
         assert mark in next(b["text"] for b in current.buttons() if b["callback_data"] == pick_buttons[pos])
-    _, nxt = await press(standin, current, button_text(current, "Next ▶"))
+    # The last page has no Next: it goes on to the overview (a choose-N question can be the 65th).
+    last = not any("Next ▶" in b["text"] for b in current.buttons())
+    _, nxt = await press(standin, current, button_text(current, "Review & submit" if last else "Next ▶"))
     return nxt
 
 
