@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/kill9.py                         # 20 kills, 40 quiz users + 10 with a streak
     .venv/bin/python bench/kill9.py --kills 3 --users 6 --streak-users 3 --seed 1   # the CI version
+    .venv/bin/python bench/kill9.py --faults 4              # plus 4 Bot API errors a second (429 and 5xx)
 
 The bot runs as its own process (`python -m bot`, a real SQLite file) against the Bot API stand-in
 in this process. Simulated users loop through /quiz questions (tap an option, tick + Submit, or
 type an answer); "streak users" have answered their daily goal on each of the last 4 days and get
 today's daily drill pushed at start. The bot is killed with SIGKILL after a random 1.5-6 s of
-load, 20 times, and started again each time; users keep tapping while it is down.
+load, 20 times, and started again each time; users keep tapping while it is down. With
+--faults N the stand-in also answers about N calls a second (sends, edits, callback answers)
+with 429 retry_after=1, 500, 502 or 503.
 
 Afterwards the database is checked against what the stand-in saw the bot tell users (a verdict —
 "✅ Right!" / "❌ Not quite" in a callback answer, an edited question or a reply — is an
@@ -320,9 +323,11 @@ def check(db_path: Path, users: Users, streak_ids: list[int], log_text: str, sin
     inbox = conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
     if inbox:
         v["inbox not empty"].append(inbox)
-    failures = log_text.count("Traceback")
-    if failures:
-        v["tracebacks in log"].append(failures)
+    # A handler that gave up after Telegram kept failing (--faults) logs a telegram.error; anything else is a bug.
+    errors = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception|RetryAfter|TimedOut))\b", log_text, re.M)
+    gave_up = [e for e in errors if e.startswith("telegram.error.")]
+    if log_text.count("Traceback") > len(gave_up) or len(errors) > len(gave_up):
+        v["tracebacks in log"].append(sorted(set(errors) - set(gave_up)) or log_text.count("Traceback"))
     streak_done = sum(1 for uid in streak_ids if any(u == uid and d == today_of[uid].isoformat()
                                                      and r["answered"] >= r["goal"] for (u, d), r in days.items()))
     conn.close()
@@ -332,6 +337,7 @@ def check(db_path: Path, users: Users, streak_ids: list[int], log_text: str, sin
         "answered_not_acknowledged": len({a for a, r in by_id.items()
                                           if datetime.fromisoformat(r["answered_at"]) >= since} - set(users.acks)),
         "told_twice": sum(1 for n in users.ack_twice.values() if n > 1),
+        "gave_up": len(gave_up),
         "streak_users_done_today": streak_done,
         "violations": {k: val for k, val in v.items() if val},
     }
@@ -340,8 +346,21 @@ def check(db_path: Path, users: Users, streak_ids: list[int], log_text: str, sin
 # --- the run ----------------------------------------------------------------------------------------
 
 
+FAULT_METHODS = ("sendMessage", "editMessageText", "answerCallbackQuery")
+FAULT_STATUSES = (429, 500, 502, 503)
+
+
+def inject(standin: StandIn, rng: random.Random, per_second: float, seconds: float) -> None:
+    """Queue about per_second * seconds Bot API errors (each served once, to the next call of its method)."""
+    for _ in range(int(per_second * seconds + rng.random())):
+        method, status = rng.choice(FAULT_METHODS), rng.choice(FAULT_STATUSES)
+        extra = ({"description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}
+                 if status == 429 else {"description": "Internal Server Error"})
+        standin.fail_next.append((method, status, extra))
+
+
 async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float, max_up: float,
-              keep: Path | None = None) -> int:
+              keep: Path | None = None, faults: float = 0.0) -> int:
     rng = random.Random(seed)
     quiz_ids = list(range(QUIZ_BASE, QUIZ_BASE + n_users))
     streak_ids = list(range(STREAK_BASE, STREAK_BASE + n_streak))
@@ -375,6 +394,8 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
                 while time.monotonic() < deadline:
                     await asyncio.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
                     users.kick_idle()
+                    if faults and len(standin.fail_next) < 10 * faults:
+                        inject(standin, rng, faults, 0.5)
                 bot.kill9()
                 up_for.append(up)
                 await asyncio.sleep(rng.uniform(0, 0.5))  # users keep tapping while it is down
@@ -383,6 +404,7 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
                 await asyncio.sleep(0.5)
                 users.kick_idle()
             users.active = False
+            standin.fail_next.clear()
             quiet_since, sends = time.monotonic(), standin.sends
             while time.monotonic() - quiet_since < 3.0:
                 await asyncio.sleep(0.25)
@@ -414,7 +436,10 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
         ("acknowledged answers (verdict seen)", result["acknowledged"]),
         ("answered but verdict not seen", result["answered_not_acknowledged"]),
         ("verdict shown twice for one ask", result["told_twice"]),
-        ("drill messages (first question) sent", sum(users.drills_received.values())),
+        ("Bot API errors served: 429 / 5xx", f"{sum(1 for _, st in standin.failures_served if st == 429)} / "
+                                             f"{sum(1 for _, st in standin.failures_served if st >= 500)}"),
+        ("handlers that gave up on Telegram", result["gave_up"]),
+        ("messages showing drill question 1 (push, resend, resume)", sum(users.drills_received.values())),
         ("streak users with today's goal done", f"{result['streak_users_done_today']}/{n_streak}"),
         ("streaks told in drill summaries", len(users.told_streak)),
         ("acknowledged answers lost", len(violations.get("lost", []))),
@@ -441,11 +466,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=None, help="for a repeatable sequence of kill moments")
     parser.add_argument("--min-up", type=float, default=1.5)
     parser.add_argument("--max-up", type=float, default=6.0)
+    parser.add_argument("--faults", type=float, default=0.0, help="Bot API errors (429, 5xx) served per second")
     parser.add_argument("--keep", type=Path, default=None, help="move the database and the bot's log here afterwards")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     print(f"seed {seed}")
-    sys.exit(asyncio.run(run(args.kills, args.users, args.streak_users, seed, args.min_up, args.max_up, args.keep)))
+    sys.exit(asyncio.run(run(args.kills, args.users, args.streak_users, seed, args.min_up, args.max_up, args.keep,
+                                 args.faults)))
 
 
 if __name__ == "__main__":

@@ -248,3 +248,69 @@ def test_kill9_under_load_short_run_loses_and_doubles_nothing():
     assert row["kills (SIGKILL, then restart)"] == "3"
     assert int(row["acknowledged answers (verdict seen)"]) > 0
     assert row["acknowledged answers lost"] == row["answers counted twice"] == row["streaks wrong"] == "0"
+
+
+# --- an answer committed, then the process died before replying ------------------------------------------
+
+
+async def question_of_type(standin: StandIn, bank, user: int, kind: QuestionType) -> Call:
+    while True:
+        mark = len(standin.calls)
+        await standin.send_text(user, "/quiz")
+        call = await standin.wait_for(lambda c: is_question(c, user), after=mark)
+        if question_in(bank, call.text).type is kind:
+            return call
+
+
+async def test_answer_recorded_before_the_kill_gets_its_verdict_on_replay(tmp_path: Path, standin: StandIn, bank):
+    """The window between an answer's commit and its reply: the replayed update says the verdict, not
+    'already answered' (what a kill -9 there used to leave the user with), and counts nothing twice."""
+    import json
+    import random
+
+    from bot.services.quiz import QuizService
+    from bot.storage.db import Database
+    from bot.storage.inbox import Inbox
+    from bot.storage.repo import Repo
+
+    user, db = 840_001, tmp_path / "replay.sqlite3"
+    bot = RunningBot(settings_for(standin, db), bank)
+    await bot.start(standin)
+    choice = await question_of_type(standin, bank, user, QuestionType.single)
+    fill = await question_of_type(standin, bank, user, QuestionType.fill)
+    await bot.stop()
+
+    # What the killed process had done: stored both updates, committed both answers, replied to neither.
+    pos = correct_positions(bank, choice)[0]
+    data = choice.buttons()[pos]["callback_data"]
+    tap = {"update_id": 90_001, "callback_query": {
+        "id": "cq-90001", "from": standin.user(user), "chat_instance": str(user), "data": data,
+        "message": {"message_id": choice.result["message_id"], "date": int(time.time()),
+                    "chat": {"id": user, "type": "private"}, "text": choice.text,
+                    "from": {"id": 1, "is_bot": True, "first_name": "MLS Quiz"}}}}
+    typed = {"update_id": 90_002, **standin.message_update(user, question_in(bank, fill.text).answer)}
+    database = await Database.open(db)
+    quiz = QuizService(bank, Repo(database), default_tz="UTC", clock=lambda: datetime.now(UTC), rng=random.Random(1))
+    await Inbox(database).store([(u["update_id"], json.dumps(u)) for u in (tap, typed)], datetime.now(UTC))
+    ask_id = int(data.split(":")[1])
+    assert (await quiz.answer_choice(ask_id, user, pos, 90_001)).outcome.value == "recorded"
+    assert (await quiz.answer_text(user, typed["message"]["text"], 90_002)).outcome.value == "recorded"
+    await database.close()
+
+    mark = len(standin.calls)
+    await bot.start(standin)
+    try:
+        toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+        edit = await standin.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == user, after=mark)
+        reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user
+                                       and verdict_ask(c) is not None, after=mark)
+    finally:
+        await bot.stop()
+    assert toast.params["text"].startswith("✅") and verdict_ask(edit) == ask_id and "Right!" in edit.plain
+    assert "Right!" in reply.plain
+    assert not [c for c in standin.calls[mark:] if "already answered" in c.plain
+                or "already answered" in str(c.params.get("text"))]
+    asks, days = answered_counts(db)
+    assert asks[user] == days[user] == 2
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
