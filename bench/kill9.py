@@ -367,6 +367,7 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
     standin = StandIn(TOKEN)
     standin.keep_calls = False
     standin.delay = 0.005  # a little network: some replies are in flight at a kill
+    standin.refuse_unmodified = True  # as Telegram: a replayed verdict edit changes nothing a user sees
     await standin.start()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:

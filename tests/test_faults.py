@@ -314,3 +314,35 @@ async def test_answer_recorded_before_the_kill_gets_its_verdict_on_replay(tmp_pa
     assert asks[user] == days[user] == 2
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
+
+
+async def test_answer_replied_before_the_kill_is_not_shown_twice_on_replay(tmp_path: Path, standin: StandIn, bank):
+    """Killed after the verdict went out but before the update was marked handled: the replay edits the
+    question to what it already shows (Telegram: 'message is not modified') and sends nothing new."""
+    import json
+
+    user, db = 850_001, tmp_path / "replay2.sqlite3"
+    standin.refuse_unmodified = True
+    bot = RunningBot(settings_for(standin, db), bank)
+    await bot.start(standin)
+    choice = await question_of_type(standin, bank, user, QuestionType.single)
+    mark = len(standin.calls)
+    tap = await standin.tap(user, choice, choice.buttons()[correct_positions(bank, choice)[0]]["callback_data"])
+    await standin.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == user, after=mark)
+    await bot.stop()
+    with sqlite3.connect(db) as conn:  # as if the process died before mark_done committed
+        conn.execute("DELETE FROM processed_updates WHERE update_id = ?", (tap["update_id"],))
+        conn.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                     (tap["update_id"], json.dumps(tap), datetime.now(UTC).isoformat()))
+
+    mark = len(standin.calls)
+    await bot.start(standin)
+    try:
+        toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
+        await wait_until(lambda: not sqlite3.connect(db).execute("SELECT COUNT(*) FROM inbox").fetchone()[0], 20)
+    finally:
+        await bot.stop()
+    assert toast.params["text"].startswith("✅")
+    assert not [c for c in standin.calls[mark:] if c.chat_id == user and c.method.startswith(("send", "edit"))]
+    asks, days = answered_counts(db)
+    assert asks[user] == days[user] == 1
