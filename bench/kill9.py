@@ -130,7 +130,8 @@ class Users:
         self.query_ask: dict[str, int] = {}  # callback query id -> ask id of an answer tap
         self.acks: dict[int, bool] = {}  # ask id -> the verdict the user was told (True = right)
         self.query_verdicts: list[tuple[str, bool]] = []  # (callback query id, right?) resolved at the end
-        self.ack_twice: Counter[int] = Counter()  # ask -> verdicts told (a redelivered answer is "already")
+        self.ack_twice: Counter[int] = Counter()  # ask -> verdict messages seen
+        self.repeated_by: Counter[str] = Counter()  # method of each verdict message beyond an ask's first
         self.submit: dict[int, tuple[Call, str]] = {}
         self.told_streak: dict[int, int] = {}
         self.drills_received: Counter[int] = Counter()
@@ -187,6 +188,8 @@ class Users:
         if report and verdict:  # an answer's verdict
             ask_id = report[0]
             self.ack_twice[ask_id] += 1
+            if self.ack_twice[ask_id] > 1:
+                self.repeated_by[call.method] += 1
             self.acks.setdefault(ask_id, verdict.group(1).startswith("✅"))
             in_drill = not any(d.startswith("n:") for d in data)
             if not in_drill and ask_id >= self.latest_ask[uid]:  # only the newest question's chain goes on
@@ -436,7 +439,8 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
         ("answers in the database", result["answered_in_db"]),
         ("acknowledged answers (verdict seen)", result["acknowledged"]),
         ("answered but verdict not seen", result["answered_not_acknowledged"]),
-        ("verdict shown twice for one ask", result["told_twice"]),
+        ("verdict shown twice for one ask (edit / new message)",
+         f"{result['told_twice']} ({users.repeated_by['editMessageText']} / {users.repeated_by['sendMessage']})"),
         ("Bot API errors served: 429 / 5xx", f"{sum(1 for _, st in standin.failures_served if st == 429)} / "
                                              f"{sum(1 for _, st in standin.failures_served if st >= 500)}"),
         ("handlers that gave up on Telegram", result["gave_up"]),
