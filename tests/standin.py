@@ -82,6 +82,10 @@ class StandIn:
         self.blocked_chats: set[int] = set()
         self.refused: list[Call] = []  # calls answered with 403 because the user blocked the bot
         self.fail_next: list[tuple[str, int, dict]] = []  # (method, status, extra) served once each
+        self.failures_served: list[tuple[str, int]] = []  # (method, status) of each fail_next answer given
+        # True: an editMessageText that changes nothing gets Telegram's 400 "message is not modified".
+        self.refuse_unmodified = False
+        self._shown: dict[tuple[int, int], str] = {}  # (chat, message) -> text + markup last shown
         self.delay = 0.0
         self.max_per_second: float | None = None  # answer 429 beyond this many sends per second, like Telegram
         self.too_many: int = 0  # 429s served
@@ -133,6 +137,7 @@ class StandIn:
         for i, (m, status, extra) in enumerate(self.fail_next):
             if m == method:
                 del self.fail_next[i]
+                self.failures_served.append((method, status))
                 return web.json_response({"ok": False, "error_code": status, **extra}, status=status)
         if self.max_per_second and method.startswith("send"):
             now = time.monotonic()
@@ -142,6 +147,14 @@ class StandIn:
                 return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                                           "parameters": {"retry_after": 1}}, status=429)
             self._window.append(now)
+        if self.refuse_unmodified and method == "editMessageText" and "message_id" in params:
+            key, shown = (int(params.get("chat_id", 0)), int(params["message_id"])), \
+                json.dumps([params.get("text"), params.get("reply_markup")], sort_keys=True, default=str)
+            if self._shown.get(key) == shown:
+                return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: message is not "
+                                          "modified: specified new message content and reply markup are exactly the "
+                                          "same as a current content and reply markup of the message"}, status=400)
+            self._shown[key] = shown
         chat = params.get("chat_id")
         if chat is not None and int(chat) in self.blocked_chats and method.startswith("send"):
             self.refused.append(Call(method, params))

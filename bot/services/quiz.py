@@ -176,6 +176,9 @@ class QuizService:
     async def answer_choice(self, ask_id: int, user_id: int, position: int | None, update_id: int | None) -> AnswerResult:
         """Answer a choice question: `position` for single, None to submit the ticked options of a choose-N."""
         problem, ask, question = await self._own_open_choice(ask_id, user_id)
+        if problem is Outcome.already and _recorded_by(ask, update_id):
+            # This very update was recorded before a restart cut the reply off: reply as the first time.
+            return AnswerResult(Outcome.recorded, ask, question, ask.correct, _chosen(ask))
         if problem is not None:
             return AnswerResult(problem, ask, question, ask.correct if ask else None, _chosen(ask))
         assert ask is not None and question is not None
@@ -199,7 +202,15 @@ class QuizService:
         """Grade a typed message against the user's open fill-in question; None if there is none."""
         ask = await self.repo.open_fill_ask(user_id)
         if ask is None:
-            return None
+            replayed = await self.repo.last_answered_ask(user_id) if update_id is not None else None
+            if replayed is None or not _recorded_by(replayed, update_id) or replayed.kind != QuestionType.fill.value:
+                return None
+            # This very update was recorded before a restart cut the reply off: reply as the first time.
+            question = self.bank.question(replayed.question_id)
+            if question is None:
+                return AnswerResult(Outcome.expired, replayed)
+            verdict = grade_text(text, question.accepted_answers, self.glossary)
+            return AnswerResult(Outcome.recorded, replayed, question, replayed.correct, (), verdict)
         question = self.bank.question(ask.question_id)
         if question is None:
             return AnswerResult(Outcome.expired, ask)
@@ -249,6 +260,11 @@ class QuizService:
         )
         return Stats(sum(d.answered for d in domains), sum(d.correct for d in domains), domains)
 
+
+
+def _recorded_by(ask: Ask | None, update_id: int | None) -> bool:
+    """Whether `ask` was answered by this update: handling it again (after kill -9) is a replay, not a repeat."""
+    return ask is not None and update_id is not None and ask.answer_update == update_id
 
 
 def _chosen(ask: Ask | None) -> tuple[int, ...]:

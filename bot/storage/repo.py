@@ -69,6 +69,7 @@ class Ask:
     response: str | None
     drill_id: int | None = None
     origin: str = "quiz"
+    answer_update: int | None = None  # the update that carried the answer
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,7 @@ def _ask(row) -> Ask:
         response=row["response"],
         drill_id=row["drill_id"],
         origin=row["origin"],
+        answer_update=row["answer_update"],
     )
 
 
@@ -213,6 +215,13 @@ class Repo:
         async with self.db.read() as conn, conn.execute(
             "SELECT * FROM asks WHERE user_id = ? AND status = 'open' AND kind = 'fill' ORDER BY id DESC LIMIT 1",
             (user_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _ask(row) if row else None
+
+    async def last_answered_ask(self, user_id: int) -> Ask | None:
+        async with self.db.read() as conn, conn.execute(
+            "SELECT * FROM asks WHERE user_id = ? AND status = 'answered' ORDER BY id DESC LIMIT 1", (user_id,)
         ) as cur:
             row = await cur.fetchone()
         return _ask(row) if row else None

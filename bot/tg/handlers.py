@@ -183,9 +183,12 @@ async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAUL
     try:
         await query.edit_message_text(text, parse_mode=HTML, reply_markup=keyboard)
     except BadRequest as exc:
-        # The question message is gone or too old to edit: the answer is saved, so say it in a new message.
-        log.info("could not edit question message (%s); sending the result instead", exc)
-        await context.bot.send_message(result.ask.chat_id, text, parse_mode=HTML, reply_markup=keyboard)
+        if "not modified" in exc.message:  # a replayed answer: the message shows the verdict already
+            log.debug("question message already shows the result")
+        else:
+            # The question message is gone or too old to edit: the answer is saved, so say it in a new message.
+            log.info("could not edit question message (%s); sending the result instead", exc)
+            await context.bot.send_message(result.ask.chat_id, text, parse_mode=HTML, reply_markup=keyboard)
     if in_drill:
         await _continue_drill(context, result)
 

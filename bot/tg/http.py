@@ -9,6 +9,7 @@ supports custom backends through `BaseRequest`; this is one, kept as small as it
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -16,18 +17,24 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+log = logging.getLogger(__name__)
+
+RETRIES = 3  # after the first attempt: 0.5 + 1 + 2 s of back-off at most
+BACKOFF = 0.5  # seconds before the first retry, doubled for each next one
+
 
 class AiohttpRequest(BaseRequest):
     """`BaseRequest` over one aiohttp ClientSession with a bounded connection pool."""
 
     def __init__(self, connection_pool_size: int = 16, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 1.0):
+                 pool_timeout: float | None = 1.0, retries: int = RETRIES, backoff: float = BACKOFF):
         self._pool_size = connection_pool_size
         self._read = read_timeout
         self._write = write_timeout
         self._connect = connect_timeout
         self._pool = pool_timeout
+        self._retries, self._backoff = retries, backoff
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -69,22 +76,38 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
-        data: aiohttp.FormData | dict[str, str] | None = None
-        if request_data is not None:
-            if request_data.contains_files:
-                form = aiohttp.FormData()
-                for name, value in request_data.json_parameters.items():
-                    form.add_field(name, value)
-                for name, part in (request_data.multipart_data or {}).items():
-                    filename, content, mimetype = part if len(part) == 3 else (*part, None)
-                    form.add_field(name, content, filename=filename, content_type=mimetype)
-                data = form
+        for attempt in range(self._retries + 1):
+            last = attempt == self._retries
+            try:
+                # Built anew each attempt: aiohttp's FormData can be sent only once.
+                async with self._session.request(method, url, data=_body(request_data), timeout=timeout) as response:
+                    status, payload = response.status, await response.read()
+            except (TimeoutError, asyncio.TimeoutError) as exc:
+                raise TimedOut from exc
+            except aiohttp.ClientConnectorError as exc:  # no connection at all: nothing reached Telegram
+                if last:
+                    raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+                log.info("no connection to Telegram (%s); retry %d of %d", exc.__class__.__name__, attempt + 1,
+                         self._retries)
+            except aiohttp.ClientError as exc:
+                raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
             else:
-                data = request_data.json_parameters
-        try:
-            async with self._session.request(method, url, data=data, timeout=timeout) as response:
-                return response.status, await response.read()
-        except (TimeoutError, asyncio.TimeoutError) as exc:
-            raise TimedOut from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+                if status < 500 or last:
+                    return status, payload
+                log.info("Telegram answered %d; retry %d of %d", status, attempt + 1, self._retries)
+            await asyncio.sleep(self._backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+    if request_data is None:
+        return None
+    if not request_data.contains_files:
+        return request_data.json_parameters
+    form = aiohttp.FormData()
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, part in (request_data.multipart_data or {}).items():
+        filename, content, mimetype = part if len(part) == 3 else (*part, None)
+        form.add_field(name, content, filename=filename, content_type=mimetype)
+    return form
