@@ -1,0 +1,53 @@
+"""QA fixes that need no running bot: the /progress chart's edge cases and the /export packaging."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from datetime import date, timedelta
+
+from bot.charts import accuracy_series, progress_figure, progress_png
+from bot.domain.readiness import DayPoint
+
+TODAY = date(2026, 11, 23)
+
+
+def days_with(answers: dict[int, tuple[int, int]], n: int = 30) -> list[DayPoint]:
+    """n days up to TODAY; `answers` maps days-ago to (answered, correct)."""
+    return [DayPoint(TODAY - timedelta(days=ago), *answers.get(ago, (0, 0)), 0) for ago in range(n - 1, -1, -1)]
+
+
+def accuracy_line(days: list[DayPoint]):
+    fig = progress_figure(days)
+    top = fig.axes[0]
+    twin = next(ax for ax in fig.axes if ax is not top and ax.get_lines() and ax.get_lines()[0].get_label()
+                == "Accuracy (%)")
+    return twin.get_lines()[0]
+
+
+def test_accuracy_line_breaks_over_days_without_answers():
+    # Answers 10 days ago and today, nothing in between: no line may join them.
+    days = days_with({10: (4, 2), 0: (5, 5)})
+    line = accuracy_line(days)
+    ys = list(line.get_ydata())
+    assert len(ys) == 30
+    assert ys[19] == 50 and ys[29] == 100
+    gap = ys[20:29]
+    assert gap and all(math.isnan(y) for y in gap)  # matplotlib does not draw a segment through NaN
+
+
+def test_a_single_day_of_data_is_a_visible_marker():
+    days = days_with({0: (3, 2)})
+    line = accuracy_line(days)
+    ys = list(line.get_ydata())
+    assert [round(y) for y in ys if not math.isnan(y)] == [67]
+    assert line.get_marker() == "o" and line.get_markersize() > 0
+    assert progress_png(days)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chart_without_any_answers_in_the_window_still_draws():
+    # Readiness can come from answers older than 30 days: the chart then has no accuracy at all.
+    days = days_with({})
+    assert all(math.isnan(y) for y in accuracy_series(days))
+    assert progress_png(days)[:8] == b"\x89PNG\r\n\x1a\n"
