@@ -565,9 +565,10 @@ def exam_review_keyboard(page: ReviewPage) -> InlineKeyboardMarkup:
 def exam_history_text(past: Sequence[Past]) -> str:
     if not past:
         return "📜 You have not finished a mock exam yet. Send /exam to take one."
-    lines = ["📜 <b>Your mock exams</b> (latest first)", ""]
+    zone = escape(str(past[0].started_at.tzinfo))
+    lines = [f"📜 <b>Your mock exams</b> (latest first; started, {zone} time)", ""]
     for x in past:
-        when = x.started_at.strftime("%d %b %Y")
+        when = x.started_at.strftime("%d %b %Y %H:%M")
         mark = "PASS ✅" if x.passed else "❌"
         lines.append(f"#{x.exam_id} · {when} · <b>{x.score}</b> {mark} · {x.right}/{x.total}"
                      + (" · ⏰ timed out" if x.timed_out else ""))
