@@ -82,3 +82,41 @@ async def test_exam_history_shows_dates_in_the_users_time_zone(env, standin: Sta
     history = await say(standin, "/exam history")
     assert "24 Nov 2026 00:30" in history.plain, history.plain  # not UTC's 23 Nov 11:30
     assert "Pacific/Auckland" in history.plain
+
+
+# --- a running mock exam and practice ---------------------------------------------------------
+
+
+async def test_drill_review_mistakes_wait_while_an_exam_runs_and_go_once_it_is_paused(env, standin: StandIn):
+    clock, db = env
+    await say(standin, "/start")
+    intro = await say(standin, "/exam")
+    await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
+    for command in ("/drill kinesis", "/review", "/mistakes"):
+        notice = await say(standin, command)
+        assert "mock exam is running" in notice.plain and "2:59" not in notice.plain, notice.plain
+        assert "3:00 left" in notice.plain
+        assert {b["text"] for b in notice.buttons()} == {"⏸ Pause the exam", "▶ Back to the exam"}
+    assert rows(db, "SELECT COUNT(*) FROM drills WHERE user_id = ?", USER) == [(0,)]
+    # The clock ran on while the user was refused; Pause right under the notice stops it.
+    clock.advance(minutes=5)
+    paused = await tap(standin, notice, data_of(notice, "xp:"), lambda c: c.method == "editMessageText")
+    assert "Exam paused" in paused.plain and "2:55 left" in paused.plain
+    q1 = await drill_question(standin, "/drill kinesis")
+    assert "Topic drill · 1/10" in q1.plain
+
+
+async def test_an_exam_that_ran_out_shows_its_result_before_the_drill(env, standin: StandIn, bank):
+    clock, db = env
+    await say(standin, "/start")
+    intro = await say(standin, "/exam")
+    await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
+    clock.advance(minutes=181)
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/drill xgboost")
+    q1 = await standin.wait_for(is_run_question, after=mark)
+    sent = [c for c in standin.sent_to(USER, after=mark) if c.method == "sendMessage"]
+    # Whoever finished the exam (this command or the timeout job) told the user its result.
+    assert any("Mock exam result" in c.plain for c in sent)
+    assert question_in(bank, q1.text).topic == "xgboost"
+    assert rows(db, "SELECT status, timed_out FROM exams WHERE user_id = ?", USER) == [("finished", 1)]

@@ -864,3 +864,18 @@ def forget_done() -> str:
 
 def forget_cancelled() -> str:
     return "Nothing was deleted."
+
+
+# --- QA: how the features meet -------------------------------------------------------------------
+
+
+def study_blocked_by_exam(page: Page) -> str:
+    return (f"📝 Your mock exam is running — ⏱ {_left(page.remaining)} left, question {page.position + 1}/{page.size}. "
+            "Practice now would eat into its time and could show you answers to its questions.\n\n"
+            "Pause the exam first (its clock stops), or go back to it.")
+
+
+def study_blocked_by_exam_keyboard(page: Page) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button("⏸ Pause the exam", CB_EXAM_PAUSE.format(exam=page.exam_id)),
+                                  _button("▶ Back to the exam", CB_EXAM_GO.format(exam=page.exam_id,
+                                                                                   pos=page.position))]])
