@@ -120,3 +120,35 @@ async def test_an_exam_that_ran_out_shows_its_result_before_the_drill(env, stand
     assert any("Mock exam result" in c.plain for c in sent)
     assert question_in(bank, q1.text).topic == "xgboost"
     assert rows(db, "SELECT status, timed_out FROM exams WHERE user_id = ?", USER) == [("finished", 1)]
+
+
+# --- old buttons from an earlier run ------------------------------------------------------------
+
+
+async def test_a_new_run_closes_the_unfinished_one_so_its_old_buttons_do_not_revive_it(env, standin: StandIn, bank):
+    clock, db = env
+    await say(standin, "/start")
+    old = await drill_question(standin, "/drill kinesis")
+    while question_in(bank, old.text).type is QuestionType.fill:  # a button question, to tap later
+        skip = data_of(old, "sk:")
+        old = await tap(standin, old, skip, is_run_question)
+    new = await drill_question(standin, "/drill xgboost")
+    assert "Topic drill · 1/10" in new.plain
+    # An answer tapped under the abandoned kinesis drill's question: closed, and no kinesis question follows.
+    mark = len(standin.calls)
+    await standin.tap(USER, old, old.buttons()[0]["callback_data"])
+    answered = await standin.wait_for(toast, after=mark)
+    assert answered.params.get("text") == "This question is closed. Send /quiz for a new one."
+    await say(standin, "/help")  # a later message: anything the tap set off has been sent by now
+    assert not any(is_run_question(c) for c in standin.calls[mark:])
+    assert rows(db, "SELECT label, finished_at IS NOT NULL FROM drills WHERE user_id = ? ORDER BY id", USER) == [
+        ("kinesis", 1), ("xgboost", 0)]
+    # Skip and Stop under the old question are refused the same way.
+    for prefix in ("sk:", "sp:"):
+        refused = await tap(standin, old, data_of(old, prefix), toast)
+        assert "This run is over" in refused.params.get("text", "")
+    # The new run goes on normally.
+    mark = len(standin.calls)
+    await answer_correctly(standin, bank, USER, new)
+    nxt = await standin.wait_for(is_run_question, after=mark)
+    assert "Topic drill · 2/10" in nxt.plain and question_in(bank, nxt.text).topic == "xgboost"

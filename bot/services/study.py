@@ -140,6 +140,8 @@ class StudyService:
         questions = [q for q in questions if self.bank.question(q) is not None]
         if not questions:
             return None
+        # One run at a time: an abandoned run's old buttons must not bring it back between the new one's questions.
+        await self.study.stop_unfinished(user_id, KINDS, self.now())
         drill_id = await self.study.start(user_id, kind, label, await self._day(user_id), questions, self.now())
         return await self._ask(await self.study.get(drill_id), user_id, chat_id)
 

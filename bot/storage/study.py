@@ -140,6 +140,22 @@ class StudyRepo:
             await conn.execute("UPDATE asks SET status = 'expired' WHERE drill_id = ? AND status = 'open'", (drill_id,))
             return True
 
+    async def stop_unfinished(self, user_id: int, kinds: Sequence[str], now: datetime) -> int:
+        """End the user's unfinished runs of these kinds and close their open questions; returns how many ended."""
+        marks = ", ".join("?" for _ in kinds)
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                f"UPDATE drills SET finished_at = ? WHERE user_id = ? AND finished_at IS NULL AND kind IN ({marks}) "
+                "RETURNING id",
+                (iso(now), user_id, *kinds),
+            )
+            ids = [r[0] for r in await cur.fetchall()]
+            await cur.close()
+            for drill_id in ids:
+                await conn.execute("UPDATE asks SET status = 'expired' WHERE drill_id = ? AND status = 'open'",
+                                   (drill_id,))
+            return len(ids)
+
     async def results(self, drill_id: int) -> list[tuple[str, bool]]:
         """(question id, correct) for every answer given in the run, in order."""
         async with self.db.read() as conn, conn.execute(
