@@ -152,3 +152,26 @@ async def test_a_new_run_closes_the_unfinished_one_so_its_old_buttons_do_not_rev
     await answer_correctly(standin, bank, USER, new)
     nxt = await standin.wait_for(is_run_question, after=mark)
     assert "Topic drill · 2/10" in nxt.plain and question_in(bank, nxt.text).topic == "xgboost"
+
+
+# --- forged buttons -----------------------------------------------------------------------------
+
+
+async def test_report_buttons_with_another_users_ask_are_refused(env, standin: StandIn):
+    clock, db = env
+    await say(standin, "/start")
+    mine = await say(standin, "/quiz")
+    ask_id = rows(db, "SELECT MAX(id) FROM asks WHERE user_id = ?", USER)[0][0]
+    await say(standin, "/start", user=OTHER)
+    theirs = await say(standin, "/quiz", user=OTHER)
+    for data in (f"rp:{ask_id}", f"rx:{ask_id}", f"rr:{ask_id}:w"):
+        mark = len(standin.calls)
+        refused = await tap(standin, theirs, data, toast, user=OTHER)
+        assert refused.params.get("text") == "That button does not belong to a question of yours.", data
+        await say(standin, "/help", user=OTHER)
+        assert not any(c.method.startswith("edit") for c in standin.calls[mark:]), data
+    assert rows(db, "SELECT COUNT(*) FROM reports") == [(0,)]
+    # The owner's own Report still opens the reasons.
+    opened = await tap(standin, mine, f"rp:{ask_id}", lambda c: c.method == "editMessageReplyMarkup")
+    assert [b["callback_data"] for b in opened.buttons()] == [f"rr:{ask_id}:w", f"rr:{ask_id}:u", f"rr:{ask_id}:o",
+                                                              f"rx:{ask_id}"]

@@ -272,6 +272,10 @@ class StudyService:
         stored = await self.study.add_report(user_id, ask.question_id, reason, self.now())
         return stored, ask.drill_id is not None
 
+    async def owns(self, ask_id: int, user_id: int) -> bool:
+        ask = await self.repo.get_ask(ask_id)
+        return ask is not None and ask.user_id == user_id
+
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
 

@@ -234,6 +234,9 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'⚑ Report' under an explanation: offer the three reasons."""
     query = update.callback_query
     ask_id = int(context.match.group(1))
+    if not await study_service(context).owns(ask_id, query.from_user.id):
+        await query.answer(render.forged_button())
+        return
     await query.answer()
     try:
         await query.edit_message_reply_markup(render.report_reasons_keyboard(ask_id))
@@ -271,6 +274,9 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """'Cancel' among the report reasons."""
     query = update.callback_query
     ask_id = int(context.match.group(1))
+    if not await study_service(context).owns(ask_id, query.from_user.id):
+        await query.answer(render.forged_button())
+        return
     await query.answer()
     await _restore(query, ask_id, not await _is_latest(context, query.from_user.id, ask_id))
 
