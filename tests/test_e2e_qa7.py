@@ -3,6 +3,7 @@ Telegram updates in, Bot API calls out, a real SQLite file, an injected clock.""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,3 +176,46 @@ async def test_report_buttons_with_another_users_ask_are_refused(env, standin: S
     opened = await tap(standin, mine, f"rp:{ask_id}", lambda c: c.method == "editMessageReplyMarkup")
     assert [b["callback_data"] for b in opened.buttons()] == [f"rr:{ask_id}:w", f"rr:{ask_id}:u", f"rr:{ask_id}:o",
                                                               f"rx:{ask_id}"]
+
+
+# --- your data: Telegram's 50 MB upload limit ---------------------------------------------------
+
+HEAVY = 110_000  # a year and more of a few hundred answers a day
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
+
+
+def seed_answers(db: Path, user: int, n: int) -> None:
+    """Plain SQL: a heavy user's answers (seeding is not what is tested). Run it in a thread: the bot shares
+    the event loop and must be able to finish a write this waits for (BEGIN IMMEDIATE waits, not fails)."""
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        at = START.isoformat()
+        conn.executemany(
+            "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at, "
+            "status, answered_at, correct, response, message_id) "
+            "VALUES (?, ?, ?, 'single', 'data-engineering', 'kinesis', 'quiz', '[2, 0, 3, 1]', ?, 'answered', ?, "
+            "?, '[2]', ?)",
+            [(user, user, f"kinesis-{i % 40:03d}", at, at, i % 3 != 0, 100_000 + i) for i in range(n)],
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+async def test_export_of_a_heavy_user_fits_telegrams_upload_limit(env, standin: StandIn):
+    import gzip
+    import json
+
+    clock, db = env
+    await say(standin, "/start")
+    await asyncio.to_thread(seed_answers, db, USER, HEAVY)
+    mark = len(standin.calls)
+    await standin.send_text(USER, "/export")
+    doc = await standin.wait_for(lambda c: c.method == "sendDocument", after=mark, timeout=120)
+    filename, content, _ = doc.files["document"]
+    assert len(content) <= TELEGRAM_UPLOAD_LIMIT
+    assert filename.endswith(".json.gz") and "gzip" in doc.params["caption"]
+    data = json.loads(gzip.decompress(content))
+    assert len(data["tables"]["asks"]) == HEAVY
+    assert len(gzip.decompress(content)) > TELEGRAM_UPLOAD_LIMIT  # plain JSON would not have gone through

@@ -5,10 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import random
 from datetime import date, timedelta
 
 from bot.charts import accuracy_series, progress_figure, progress_png
 from bot.domain.readiness import DayPoint
+from bot.services.study import pack_export
 
 TODAY = date(2026, 11, 23)
 
@@ -51,3 +53,21 @@ def test_chart_without_any_answers_in_the_window_still_draws():
     days = days_with({})
     assert all(math.isnan(y) for y in accuracy_series(days))
     assert progress_png(days)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_export_under_the_limit_stays_plain_json():
+    raw = json.dumps({"tables": {"asks": [{"id": i} for i in range(100)]}}).encode()
+    packed = pack_export(raw, limit=len(raw))
+    assert packed is not None and not packed.compressed and packed.data == raw
+
+
+def test_export_over_the_limit_is_gzipped_and_complete():
+    raw = json.dumps({"tables": {"asks": [{"id": i, "status": "answered"} for i in range(5000)]}}).encode()
+    packed = pack_export(raw, limit=len(raw) // 4)
+    assert packed is not None and packed.compressed and len(packed.data) <= len(raw) // 4
+    assert gzip.decompress(packed.data) == raw
+
+
+def test_export_too_big_even_gzipped_is_refused_not_sent():
+    raw = random.Random(7).randbytes(20_000)  # noise does not compress
+    assert pack_export(raw, limit=1000) is None

@@ -842,7 +842,10 @@ def reports_text(reports) -> str:
     return "\n".join(lines)
 
 
-def export_caption() -> str:
+def export_caption(compressed: bool = False) -> str:
+    if compressed:
+        return ("📦 Everything I store about you, as JSON — gzip-compressed to fit Telegram's 50 MB file limit "
+                "(open it with any unzip tool). /forget deletes it all.")
     return "📦 Everything I store about you, as JSON. /forget deletes it all."
 
 
@@ -879,3 +882,8 @@ def study_blocked_by_exam_keyboard(page: Page) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[_button("⏸ Pause the exam", CB_EXAM_PAUSE.format(exam=page.exam_id)),
                                   _button("▶ Back to the exam", CB_EXAM_GO.format(exam=page.exam_id,
                                                                                    pos=page.position))]])
+
+
+def export_too_big() -> str:
+    return ("📦 Your data is too big for one Telegram file, even compressed. Please contact the bot's admins "
+            "for a copy; /forget still deletes it all.")

@@ -130,10 +130,13 @@ async def reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the user everything stored about them as a JSON file."""
     user, _ = await _meet(update, context)
-    data = await study_service(context).export(user.id)
-    await context.bot.send_document(update.effective_chat.id,
-                                    InputFile(io.BytesIO(data), filename=f"mlsquiz-{user.id}.json"),
-                                    caption=render.export_caption())
+    packed = await study_service(context).export(user.id)
+    if packed is None:
+        await update.effective_message.reply_html(render.export_too_big())
+        return
+    name = f"mlsquiz-{user.id}.json" + (".gz" if packed.compressed else "")
+    await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(packed.data), filename=name),
+                                    caption=render.export_caption(packed.compressed))
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
