@@ -219,3 +219,22 @@ async def test_export_of_a_heavy_user_fits_telegrams_upload_limit(env, standin: 
     data = json.loads(gzip.decompress(content))
     assert len(data["tables"]["asks"]) == HEAVY
     assert len(gzip.decompress(content)) > TELEGRAM_UPLOAD_LIMIT  # plain JSON would not have gone through
+
+
+# --- /help and /start tell about everything --------------------------------------------------------
+
+
+async def test_help_explains_runs_readiness_reports_and_data_and_start_points_to_them(env, standin: StandIn):
+    from bot.tg.commands import COMMANDS
+
+    help_text = await say(standin, "/help")
+    for c in COMMANDS:
+        assert f"/{c.name} — " in help_text.plain
+    for needed in ("Skip", "Stop", "retry", "pause it first", "Readiness", "⚑ Report", "/export", "/forget",
+                   "estimate"):
+        assert needed in help_text.plain, needed
+    assert "/reports" not in help_text.plain  # admins only: not advertised
+    assert len(help_text.text) <= 4096
+    welcome = await say(standin, "/start", user=OTHER)
+    for command in ("/drill", "/review", "/mistakes", "/exam", "/progress", "/help"):
+        assert command in welcome.plain, command

@@ -57,7 +57,9 @@ def welcome(first_name: str | None, returning: bool, tz: str) -> str:
         "• /quiz asks you one question now: tap an option, or type the answer when there are no options.\n"
         "• After each answer you get the correct answer and why.\n"
         "• /stats shows your accuracy per exam domain.\n"
-        "• /daily sends you a short drill every day at a time you choose, and keeps your streak.\n\n"
+        "• /daily sends you a short drill every day at a time you choose, and keeps your streak.\n"
+        "• /drill, /review and /mistakes focus your practice; /exam is a timed mock exam; /progress says how "
+        "ready you are. /help lists everything.\n\n"
         f"Your time zone is <b>{escape(tz)}</b>; change it with /timezone (for example <code>/timezone Europe/Berlin</code>).\n\n"
         "Ready? Send /quiz."
     )
@@ -72,6 +74,7 @@ def help_text(commands: Sequence[tuple[str, str]]) -> str:
         "Typed answers forgive case, spacing, small typos and common abbreviations.",
     ]
     lines += exam_help_lines()
+    lines += study_help_lines()
     return "\n".join(lines)
 
 
@@ -887,3 +890,18 @@ def study_blocked_by_exam_keyboard(page: Page) -> InlineKeyboardMarkup:
 def export_too_big() -> str:
     return ("📦 Your data is too big for one Telegram file, even compressed. Please contact the bot's admins "
             "for a copy; /forget still deletes it all.")
+
+
+def study_help_lines() -> list[str]:
+    return [
+        "",
+        "<b>Drills, reviews, mistakes</b>: one run at a time — starting a new one ends the one before. "
+        "⏭ Skip passes a question over (it does not count as wrong); ⏹ Stop ends the run with its summary, "
+        "which offers to retry the ones you missed. While a mock exam is running, pause it first.",
+        "<b>Readiness</b> (/progress): for each domain, how likely you are to answer its questions right today, "
+        "from your answers and your spaced-repetition memory; weighted by the exam weights and scaled like the "
+        "mock exam. An estimate, not a promise.",
+        "<b>Something wrong with a question?</b> Tap ⚑ Report under its explanation: wrong answer, unclear or "
+        "outdated.",
+        "<b>Your data</b>: /export sends it all as a file; /forget deletes it all after you confirm.",
+    ]
