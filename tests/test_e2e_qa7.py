@@ -238,3 +238,43 @@ async def test_help_explains_runs_readiness_reports_and_data_and_start_points_to
     welcome = await say(standin, "/start", user=OTHER)
     for command in ("/drill", "/review", "/mistakes", "/exam", "/progress", "/help"):
         assert command in welcome.plain, command
+
+
+async def test_another_users_run_and_exam_ids_are_refused(env, standin: StandIn, bank):
+    from tests.conftest import wrong_position
+
+    clock, db = env
+    await say(standin, "/start")
+    await say(standin, "/start", user=OTHER)
+    other_msg = await say(standin, "/help", user=OTHER)  # any message of OTHER's to tap under
+    q = await drill_question(standin, "/drill kinesis")
+    while question_in(bank, q.text).type is not QuestionType.single:
+        q = await tap(standin, q, data_of(q, "sk:"), is_run_question)
+    before = rows(db, "SELECT id, position, skipped, finished_at FROM drills WHERE user_id = ?", USER)
+    for data in (data_of(q, "sk:"), data_of(q, "sp:")):
+        refused = await tap(standin, other_msg, data, toast, user=OTHER)
+        assert refused.params.get("text"), data
+    assert rows(db, "SELECT id, position, skipped, finished_at FROM drills WHERE user_id = ?", USER) == before
+    # USER misses one and stops: the summary's Retry is theirs alone.
+    mark = len(standin.calls)
+    await standin.tap(USER, q, q.buttons()[wrong_position(bank, q)]["callback_data"])
+    nxt = await standin.wait_for(is_run_question, after=mark)
+    summary = await tap(standin, nxt, data_of(nxt, "sp:"),
+                        lambda c: c.method == "sendMessage" and "Stopped" in c.plain)
+    retry = data_of(summary, "sr:")
+    refused = await tap(standin, other_msg, retry, toast, user=OTHER)
+    assert refused.params.get("text") == "Nothing to retry from that run."
+    assert rows(db, "SELECT COUNT(*) FROM drills WHERE user_id = ?", OTHER) == [(0,)]
+    # USER's exam: every exam button with its id, tapped by OTHER, is refused and changes nothing.
+    intro = await say(standin, "/exam")
+    page = await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
+    exam_id = rows(db, "SELECT id FROM exams WHERE user_id = ?", USER)[0][0]
+    state = "SELECT status, position, used_seconds FROM exams WHERE id = ?"
+    before = rows(db, state, exam_id)
+    selected = "SELECT COUNT(*) FROM exam_items JOIN asks ON asks.id = ask_id WHERE exam_id = ? AND selected != '[]'"
+    for data in (f"xa:{exam_id}:0:0", f"xg:{exam_id}:5", f"xf:{exam_id}:0", f"xp:{exam_id}", f"xr:{exam_id}",
+                 f"xo:{exam_id}", f"xs:{exam_id}", f"xz:{exam_id}", f"xv:{exam_id}:0"):
+        refused = await tap(standin, other_msg, data, toast, user=OTHER)
+        assert refused.params.get("text") == "That button does not belong to an exam of yours.", data
+    assert rows(db, state, exam_id) == before and rows(db, selected, exam_id) == [(0,)]
+    assert rows(db, "SELECT flagged FROM exam_items WHERE exam_id = ? AND position = 0", exam_id) == [(0,)]
