@@ -278,3 +278,32 @@ async def test_another_users_run_and_exam_ids_are_refused(env, standin: StandIn,
         assert refused.params.get("text") == "That button does not belong to an exam of yours.", data
     assert rows(db, state, exam_id) == before and rows(db, selected, exam_id) == [(0,)]
     assert rows(db, "SELECT flagged FROM exam_items WHERE exam_id = ? AND position = 0", exam_id) == [(0,)]
+
+
+# --- /forget in the middle of things -------------------------------------------------------------
+
+
+async def test_forget_during_a_drill_and_an_exam_leaves_old_buttons_harmless(env, standin: StandIn, bank):
+    clock, db = env
+    await say(standin, "/start")
+    q = await drill_question(standin, "/drill metrics")
+    while question_in(bank, q.text).type is not QuestionType.single:
+        q = await tap(standin, q, data_of(q, "sk:"), is_run_question)
+    intro = await say(standin, "/exam")
+    page = await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
+    confirm = await say(standin, "/forget")
+    assert "mock exams" in confirm.plain
+    done = await tap(standin, confirm, "fg:yes", lambda c: c.method == "editMessageText")
+    assert "everything I stored about you is deleted" in done.plain
+    assert rows(db, "SELECT COUNT(*) FROM users WHERE id = ?", USER) == [(0,)]
+    # Old buttons: refused with a toast, nothing recorded, and the user is not silently re-created.
+    for message, data in ((q, q.buttons()[0]["callback_data"]), (q, data_of(q, "sk:")), (q, data_of(q, "sp:")),
+                          (page, page.buttons()[0]["callback_data"]), (page, data_of(page, "xp:")),
+                          (page, data_of(page, "xo:"))):
+        refused = await tap(standin, message, data, toast)
+        assert refused.params.get("text"), data
+    clock.advance(minutes=181)  # the exam's deadline passes: the timeout job has nothing of theirs to finish
+    await say(standin, "/help", user=OTHER)
+    for table in ("users", "asks", "drills", "exams", "cards", "days"):
+        key = "id" if table == "users" else "user_id"
+        assert rows(db, f"SELECT COUNT(*) FROM {table} WHERE {key} = ?", USER) == [(0,)], table

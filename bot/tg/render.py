@@ -853,8 +853,8 @@ def export_caption(compressed: bool = False) -> str:
 
 
 def forget_confirm_text() -> str:
-    return ("⚠️ <b>Delete all your data?</b> Your answers, review schedule, streak days, drills, reports and "
-            "settings will be deleted for good. This cannot be undone. (/export first if you want a copy.)")
+    return ("⚠️ <b>Delete all your data?</b> Your answers, review schedule, streak days, drills, mock exams "
+            "(an open one too), reports and settings will be deleted for good. This cannot be undone. (/export first if you want a copy.)")
 
 
 def forget_keyboard() -> InlineKeyboardMarkup:
