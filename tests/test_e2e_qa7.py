@@ -307,3 +307,30 @@ async def test_forget_during_a_drill_and_an_exam_leaves_old_buttons_harmless(env
     for table in ("users", "asks", "drills", "exams", "cards", "days"):
         key = "id" if table == "users" else "user_id"
         assert rows(db, f"SELECT COUNT(*) FROM {table} WHERE {key} = ?", USER) == [(0,)], table
+
+
+# --- a typed answer in a run after /quiz closed the run's question -----------------------------------
+
+
+async def test_typed_answer_for_a_run_question_that_quiz_closed_still_counts(env, standin: StandIn, bank):
+    clock, db = env
+    await say(standin, "/start")
+    q = await drill_question(standin, "/drill kinesis 30")
+    while question_in(bank, q.text).type is not QuestionType.fill:
+        q = await tap(standin, q, data_of(q, "sk:"), is_run_question)
+    number = int(q.plain.split("Topic drill · ")[1].split("/")[0])
+    quiz = await say(standin, "/quiz")  # closes the drill's typed question (a newer question came)
+    while question_in(bank, quiz.text).type is QuestionType.fill:
+        quiz = await say(standin, "/quiz")
+    # The user types the drill question's answer: nothing else takes typed answers now, so it counts there.
+    mark = len(standin.calls)
+    await standin.send_text(USER, question_in(bank, q.text).answer)
+    verdict = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "Right!" in verdict.plain, verdict.plain
+    nxt = await standin.wait_for(is_run_question, after=mark)
+    assert f"Topic drill · {number + 1}/" in nxt.plain
+    # With no run question waiting, a stray message still gets the friendly nudge.
+    await standin.tap(USER, nxt, data_of(nxt, "sp:"))
+    await standin.wait_for(lambda c: c.method == "sendMessage" and "Stopped" in c.plain, after=mark)
+    nudge = await say(standin, "hello?")
+    assert "Send /quiz for a question" in nudge.plain

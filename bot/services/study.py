@@ -217,6 +217,10 @@ class StudyService:
             return None
         return await self._next(drill_id, user_id, chat_id)
 
+    async def reopen_typed(self, user_id: int) -> bool:
+        """A typed message with no open typed question: reopen the run's one that /quiz or a push closed."""
+        return await self.study.reopen_closed_fill(user_id, KINDS) is not None
+
     async def skip(self, ask_id: int, user_id: int) -> Moved | None:
         """Pass over the run's current question unanswered; None if it is not theirs or no longer current."""
         ask = await self.repo.get_ask(ask_id)

@@ -309,6 +309,11 @@ async def continue_run(context: ContextTypes.DEFAULT_TYPE, result: AnswerResult)
         await _send_moved(context, ask.chat_id, moved)
 
 
+async def reopen_typed(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
+    """A message with no typed question open: the run's typed question that a newer question closed takes it."""
+    return await study_service(context).reopen_typed(user_id)
+
+
 def register(app: Application) -> None:
     """Buttons, /reports (admins only, so not in the command menu), and what follows an answer in a run."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -329,3 +334,4 @@ def register(app: Application) -> None:
     followups = app.bot_data.setdefault("drill_followups", {})
     for kind in KINDS:
         followups[kind] = continue_run
+    app.bot_data["reopen_typed"] = reopen_typed
