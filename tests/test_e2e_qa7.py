@@ -334,3 +334,26 @@ async def test_typed_answer_for_a_run_question_that_quiz_closed_still_counts(env
     await standin.wait_for(lambda c: c.method == "sendMessage" and "Stopped" in c.plain, after=mark)
     nudge = await say(standin, "hello?")
     assert "Send /quiz for a question" in nudge.plain
+
+
+async def test_starting_or_resuming_an_exam_closes_an_open_drill(env, standin: StandIn, bank):
+    clock, db = env
+    await say(standin, "/start")
+
+    async def single_drill_question() -> Call:
+        q = await drill_question(standin, "/drill xgboost")
+        while question_in(bank, q.text).type is not QuestionType.single:
+            q = await tap(standin, q, data_of(q, "sk:"), is_run_question)
+        return q
+
+    q = await single_drill_question()
+    intro = await say(standin, "/exam")
+    page = await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
+    closed = await tap(standin, q, q.buttons()[0]["callback_data"], toast)
+    assert closed.params.get("text") == "This question is closed. Send /quiz for a new one."  # no feedback mid-exam
+    paused = await tap(standin, page, data_of(page, "xp:"), lambda c: c.method == "editMessageText")
+    q = await single_drill_question()  # allowed while the exam's clock is stopped
+    await tap(standin, paused, data_of(paused, "xr:"), lambda c: c.method == "editMessageText")
+    closed = await tap(standin, q, q.buttons()[0]["callback_data"], toast)
+    assert closed.params.get("text") == "This question is closed. Send /quiz for a new one."
+    assert rows(db, "SELECT COUNT(*) FROM drills WHERE user_id = ? AND finished_at IS NULL", USER) == [(0,)]

@@ -217,6 +217,10 @@ class StudyService:
             return None
         return await self._next(drill_id, user_id, chat_id)
 
+    async def end_runs(self, user_id: int) -> int:
+        """End the user's unfinished runs (a mock exam starts or resumes: no feedback may come meanwhile)."""
+        return await self.study.stop_unfinished(user_id, KINDS, self.now())
+
     async def reopen_typed(self, user_id: int) -> bool:
         """A typed message with no open typed question: reopen the run's one that /quiz or a push closed."""
         return await self.study.reopen_closed_fill(user_id, KINDS) is not None
