@@ -253,7 +253,7 @@ async def test_another_users_run_and_exam_ids_are_refused(env, standin: StandIn,
     before = rows(db, "SELECT id, position, skipped, finished_at FROM drills WHERE user_id = ?", USER)
     for data in (data_of(q, "sk:"), data_of(q, "sp:")):
         refused = await tap(standin, other_msg, data, toast, user=OTHER)
-        assert refused.params.get("text"), data
+        assert refused.params.get("text") == "That button does not belong to a question of yours.", data
     assert rows(db, "SELECT id, position, skipped, finished_at FROM drills WHERE user_id = ?", USER) == before
     # USER misses one and stops: the summary's Retry is theirs alone.
     mark = len(standin.calls)

@@ -187,12 +187,17 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _start_topic(context, user.id, _chat_of(update), topic_id, size or None)
 
 
+async def _gone_or_forged(context: ContextTypes.DEFAULT_TYPE, ask_id: int, user_id: int) -> str:
+    """Why Skip or Stop did nothing: the run is over, or the button was never this user's."""
+    return render.study_gone() if await study_service(context).owns(ask_id, user_id) else render.forged_button()
+
+
 async def on_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Skip: pass over the run's current question without answering it."""
     query = update.callback_query
     moved = await study_service(context).skip(int(context.match.group(1)), query.from_user.id)
     if moved is None:
-        await query.answer(render.study_gone())
+        await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
     await query.answer("Skipped ⏭")
     try:
@@ -207,7 +212,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     summary = await study_service(context).stop(int(context.match.group(1)), query.from_user.id)
     if summary is None:
-        await query.answer(render.study_gone())
+        await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
     await query.answer("Stopped ⏹")
     try:
