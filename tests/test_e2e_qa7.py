@@ -357,3 +357,25 @@ async def test_starting_or_resuming_an_exam_closes_an_open_drill(env, standin: S
     closed = await tap(standin, q, q.buttons()[0]["callback_data"], toast)
     assert closed.params.get("text") == "This question is closed. Send /quiz for a new one."
     assert rows(db, "SELECT COUNT(*) FROM drills WHERE user_id = ? AND finished_at IS NULL", USER) == [(0,)]
+
+
+# --- /drill 20 without a topic --------------------------------------------------------------------
+
+
+async def test_drill_size_without_a_topic_travels_through_the_picker(env, standin: StandIn, bank):
+    await say(standin, "/start")
+    picker = await say(standin, "/drill 20")
+    de = next(i for i, d in enumerate(bank.domains) if d.id == "data-engineering")
+    assert f"sd:{de}:20" in [b["callback_data"] for b in picker.buttons()]
+    topics = await tap(standin, picker, f"sd:{de}:20", lambda c: c.method == "editMessageText")
+    assert "A drill is 20 questions" in topics.plain
+    datas = [b["callback_data"] for b in topics.buttons()]
+    assert "st:kinesis:20" in datas and "sd:s20" in datas
+    assert all(len(d.encode()) <= 64 for d in datas)
+    back = await tap(standin, topics, "sd:s20", lambda c: c.method == "editMessageText")
+    assert f"sd:{de}:20" in [b["callback_data"] for b in back.buttons()]
+    q1 = await tap(standin, topics, "st:kinesis:20", is_run_question)
+    assert "Topic drill · 1/20" in q1.plain
+    # The plain picker still means the default size.
+    plain = await say(standin, "/drill")
+    assert f"sd:{de}" in [b["callback_data"] for b in plain.buttons()]

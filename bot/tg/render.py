@@ -647,7 +647,9 @@ def progress_caption(progress: Progress) -> str:
 # --- study: topic drills, reviews, mistakes, reports, your data -----------------------------------
 
 CB_STUDY_DOMAINS = "sd"  # the picker's list of exam domains
+CB_STUDY_DOMAINS_SIZED = "sd:s{size}"  # the same, for `/drill 20`: the size travels through the picker
 CB_STUDY_DOMAIN = "sd:{i}"  # one domain's topics
+CB_STUDY_DOMAIN_SIZED = "sd:{i}:{size}"
 CB_STUDY_TOPIC = "st:{topic}:{size}"  # start a topic drill (size 0: the default)
 CB_SKIP = "sk:{ask}"
 CB_STOP = "sp:{ask}"
@@ -656,8 +658,8 @@ CB_REPORT = "rp:{ask}"  # open the reasons
 CB_REPORT_REASON = "rr:{ask}:{reason}"  # w | u | o
 CB_REPORT_CANCEL = "rx:{ask}"
 CB_FORGET = "fg:{choice}"  # yes | no
-CB_PATTERN_STUDY_DOMAINS = r"^sd$"
-CB_PATTERN_STUDY_DOMAIN = r"^sd:(\d{1,2})$"
+CB_PATTERN_STUDY_DOMAINS = r"^sd(?::s(\d{1,2}))?$"
+CB_PATTERN_STUDY_DOMAIN = r"^sd:(\d{1,2})(?::(\d{1,2}))?$"
 CB_PATTERN_STUDY_TOPIC = r"^st:([a-z0-9-]{1,40}):(\d{1,2})$"
 CB_PATTERN_SKIP = r"^sk:(\d{1,18})$"
 CB_PATTERN_STOP = r"^sp:(\d{1,18})$"
@@ -712,10 +714,17 @@ def drill_picker_text() -> str:
             "Or name a topic: <code>/drill kinesis</code>, <code>/drill xgboost 20</code>.")
 
 
-def drill_domains_keyboard(domains) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"{d.name} ({d.questions})",
-                                                       callback_data=CB_STUDY_DOMAIN.format(i=d.index))]
-                                 for d in domains])
+def _carried(size: int | None) -> int:
+    """The size a picker button carries: 0 for the default; two digits fit (the drill clamps it anyway)."""
+    return min(size, 99) if size and size > 0 else 0
+
+
+def drill_domains_keyboard(domains, size: int | None = None) -> InlineKeyboardMarkup:
+    n = _carried(size)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        f"{d.name} ({d.questions})",
+        callback_data=CB_STUDY_DOMAIN_SIZED.format(i=d.index, size=n) if n else CB_STUDY_DOMAIN.format(i=d.index))]
+        for d in domains])
 
 
 def _topic_button(t, size: int = 0) -> InlineKeyboardButton:
@@ -724,14 +733,18 @@ def _topic_button(t, size: int = 0) -> InlineKeyboardButton:
                                 callback_data=CB_STUDY_TOPIC.format(topic=t.id, size=size))
 
 
-def drill_topics_text(domain) -> str:
+def drill_topics_text(domain, size: int | None = None) -> str:
+    n = _carried(size)
+    length = f"{max(3, min(30, n))} questions (3–30)" if n else "10 questions"
     return (f"🎯 <b>{escape(domain.name)}</b>\nEach topic shows its number of questions and your accuracy so far. "
-            "A drill is 10 questions.")
+            f"A drill is {length}.")
 
 
-def drill_topics_keyboard(topics) -> InlineKeyboardMarkup:
-    rows = [[_topic_button(t)] for t in topics]
-    rows.append([InlineKeyboardButton("◀ Domains", callback_data=CB_STUDY_DOMAINS)])
+def drill_topics_keyboard(topics, size: int | None = None) -> InlineKeyboardMarkup:
+    n = _carried(size)
+    rows = [[_topic_button(t, n)] for t in topics]
+    rows.append([InlineKeyboardButton("◀ Domains",
+                                      callback_data=CB_STUDY_DOMAINS_SIZED.format(size=n) if n else CB_STUDY_DOMAINS)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -745,9 +758,8 @@ def drill_no_match(text: str, suggestions) -> str:
 def drill_suggestions_keyboard(suggestions, size: int | None) -> InlineKeyboardMarkup | None:
     if not suggestions:
         return None
-    # The requested size travels with the button (two digits fit; the drill clamps it anyway).
-    carried = min(size, 99) if size and size > 0 else 0
-    return InlineKeyboardMarkup([[_topic_button(t, carried)] for t in suggestions])
+    # The requested size travels with the button.
+    return InlineKeyboardMarkup([[_topic_button(t, _carried(size))] for t in suggestions])
 
 
 def drill_started(name: str, size: int, requested: int | None, available: int) -> str:

@@ -79,7 +79,8 @@ async def drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text, size = parse_drill_args(context.args or [])
     message = update.effective_message
     if not text:
-        await message.reply_html(render.drill_picker_text(), reply_markup=render.drill_domains_keyboard(svc.domains()))
+        await message.reply_html(render.drill_picker_text(),
+                                 reply_markup=render.drill_domains_keyboard(svc.domains(), size))
         return
     found = await svc.find(user.id, text)
     if isinstance(found, NoMatch):
@@ -158,7 +159,8 @@ async def on_domains(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """'◀ Domains' in the picker."""
     query = update.callback_query
     await query.answer()
-    await _edit(query, render.drill_picker_text(), render.drill_domains_keyboard(study_service(context).domains()))
+    size = int(context.match.group(1) or 0)
+    await _edit(query, render.drill_picker_text(), render.drill_domains_keyboard(study_service(context).domains(), size))
 
 
 async def on_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -171,7 +173,8 @@ async def on_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     domain, topics = got
-    await _edit(query, render.drill_topics_text(domain), render.drill_topics_keyboard(topics))
+    size = int(context.match.group(2) or 0)
+    await _edit(query, render.drill_topics_text(domain, size), render.drill_topics_keyboard(topics, size))
 
 
 async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
