@@ -379,3 +379,33 @@ async def test_drill_size_without_a_topic_travels_through_the_picker(env, standi
     # The plain picker still means the default size.
     plain = await say(standin, "/drill")
     assert f"sd:{de}" in [b["callback_data"] for b in plain.buttons()]
+
+
+# --- reporting from a mock exam's review ------------------------------------------------------------
+
+
+async def test_exam_review_explanations_can_be_reported_and_keep_their_buttons(env, standin: StandIn, bank):
+    clock, db = env
+    await say(standin, "/start")
+    intro = await say(standin, "/exam")
+    page = await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
+    overview = await tap(standin, page, data_of(page, "xo:"), lambda c: c.method == "editMessageText")
+    result = await tap(standin, overview, data_of(overview, "xs:"), lambda c: c.method == "editMessageText")
+    review = await tap(standin, result, data_of(result, "xv:"), lambda c: c.method == "editMessageText")
+    assert "💡" in review.plain
+    nav = [b["callback_data"] for b in review.buttons()]
+    report = data_of(review, "rp:")
+    ask_id = int(report.split(":")[1])
+    reasons = await tap(standin, review, report, lambda c: c.method == "editMessageReplyMarkup")
+    thanks_mark = len(standin.calls)
+    await standin.tap(USER, reasons, f"rr:{ask_id}:o")
+    thanks = await standin.wait_for(toast, after=thanks_mark)
+    assert "Reported as “outdated”" in thanks.params.get("text", "")
+    restored = await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup", after=thanks_mark)
+    assert [b["callback_data"] for b in restored.buttons()] == nav  # the review's own buttons, Report included
+    question = rows(db, "SELECT question_id FROM asks WHERE id = ?", ask_id)[0][0]
+    assert rows(db, "SELECT user_id, question_id, reason FROM reports") == [(USER, question, "outdated")]
+    # Cancel brings the review's buttons back too.
+    reasons = await tap(standin, restored, report, lambda c: c.method == "editMessageReplyMarkup")
+    back = await tap(standin, reasons, f"rx:{ask_id}", lambda c: c.method == "editMessageReplyMarkup")
+    assert [b["callback_data"] for b in back.buttons()] == nav

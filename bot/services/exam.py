@@ -390,6 +390,13 @@ class ExamService:
         later = [i.position for i in items[position + 1:] if i.correct is not True]
         return ReviewPage(exam.id, position, exam.size, asked, item.selected, correct, later[0] if later else None)
 
+    async def review_of_ask(self, user_id: int, ask_id: int) -> ReviewPage | Refusal:
+        """The review page of a finished exam's question, found by its ask (a problem report under it)."""
+        place = await self.repo.place_of_ask(ask_id)
+        if place is None:
+            return Refusal.none
+        return await self.review(user_id, *place)
+
     async def history(self, user_id: int) -> list[Past]:
         """The latest finished exams, their start in the user's time zone (dates near midnight differ from UTC)."""
         user = await self.quiz.repo.get_user(user_id)

@@ -561,7 +561,8 @@ def exam_review_keyboard(page: ReviewPage) -> InlineKeyboardMarkup:
     rows = [nav] if nav else []
     if page.next_wrong is not None:
         rows.append([_button(f"Next mistake ▶▶ ({page.next_wrong + 1})", CB_EXAM_REVIEW.format(exam=e, pos=page.next_wrong))])
-    rows.append([_button("🏁 Back to the result", CB_EXAM_RESULT.format(exam=e))])
+    rows.append([_button("🏁 Back to the result", CB_EXAM_RESULT.format(exam=e)),
+                 _button("⚑ Report", CB_REPORT.format(ask=page.asked.ask_id))])  # like every explanation
     return InlineKeyboardMarkup(rows)
 
 

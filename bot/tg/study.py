@@ -10,7 +10,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.domain.study import parse_drill_args
-from bot.services.exam import Page, Result
+from bot.services.exam import Page, Result, ReviewPage
 from bot.services.quiz import AnswerResult
 from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, StudyService, Summary
 from bot.tg import render
@@ -259,6 +259,18 @@ async def _is_latest(context: ContextTypes.DEFAULT_TYPE, user_id: int, ask_id: i
     return await quiz_service(context).is_latest(user_id, ask_id)
 
 
+async def _restore_exam_review(context: ContextTypes.DEFAULT_TYPE, query, ask_id: int) -> bool:
+    """Under a mock exam's review page the review's own buttons come back, not the quiz's."""
+    page = await exam_service(context).review_of_ask(query.from_user.id, ask_id)
+    if not isinstance(page, ReviewPage):
+        return False
+    try:
+        await query.edit_message_reply_markup(render.exam_review_keyboard(page))
+    except BadRequest as exc:
+        log.debug("exam review keyboard restore skipped: %s", exc)
+    return True
+
+
 async def _restore(query, ask_id: int, in_drill: bool) -> None:
     try:
         await query.edit_message_reply_markup(render.answer_keyboard(ask_id, in_drill))
@@ -277,6 +289,8 @@ async def on_report_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     stored, in_drill = got
     await query.answer(render.report_thanks(reason, stored), show_alert=False)
+    if await _restore_exam_review(context, query, ask_id):
+        return
     # A drill's next question already follows; only a lone /quiz answer keeps its 'Next' button.
     await _restore(query, ask_id, in_drill or not await _is_latest(context, query.from_user.id, ask_id))
 
@@ -289,6 +303,8 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await query.answer(render.forged_button())
         return
     await query.answer()
+    if await _restore_exam_review(context, query, ask_id):
+        return
     await _restore(query, ask_id, not await _is_latest(context, query.from_user.id, ask_id))
 
 
