@@ -234,6 +234,12 @@ async def test_help_explains_runs_readiness_reports_and_data_and_start_points_to
                    "estimate"):
         assert needed in help_text.plain, needed
     assert "/reports" not in help_text.plain  # admins only: not advertised
+    menu = next(c for c in standin.calls if c.method == "setMyCommands")
+    assert "reports" not in str(menu.params.get("commands"))
+    denied = await say(standin, "/reports")
+    assert "I don't know /reports" in denied.plain and "⚑" not in denied.plain
+    listing = await say(standin, "/reports", user=ADMIN)
+    assert "⚑" in listing.plain
     assert len(help_text.text) <= 4096
     welcome = await say(standin, "/start", user=OTHER)
     for command in ("/drill", "/review", "/mistakes", "/exam", "/progress", "/help"):
