@@ -8,6 +8,7 @@ is safe in a worker thread.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 
 from bot.domain.readiness import DayPoint
@@ -16,6 +17,18 @@ RIGHT, WRONG, ACCURACY, STREAK = "#2e9e5b", "#e4686b", "#1f5fbf", "#f08c00"
 
 
 def progress_png(days: Sequence[DayPoint], title: str = "Your last 30 days") -> bytes:
+    out = io.BytesIO()
+    progress_figure(days, title).savefig(out, format="png")
+    return out.getvalue()
+
+
+def accuracy_series(days: Sequence[DayPoint]) -> list[float]:
+    """Accuracy in % per day; NaN on a day without answers, so the line breaks there instead of
+    drawing a trend across days nothing was measured (a lone day shows as its marker)."""
+    return [100 * p.accuracy if p.accuracy is not None else math.nan for p in days]
+
+
+def progress_figure(days: Sequence[DayPoint], title: str = "Your last 30 days"):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,8 +39,7 @@ def progress_png(days: Sequence[DayPoint], title: str = "Your last 30 days") -> 
     x = list(range(len(days)))
     right = [p.correct for p in days]
     wrong = [p.answered - p.correct for p in days]
-    acc_x = [i for i, p in enumerate(days) if p.accuracy is not None]
-    acc_y = [100 * days[i].accuracy for i in acc_x]  # type: ignore[operator]
+    acc_y = accuracy_series(days)
     streak = [p.streak for p in days]
     labels = [p.day.strftime("%d %b") for p in days]
 
@@ -44,7 +56,7 @@ def progress_png(days: Sequence[DayPoint], title: str = "Your last 30 days") -> 
     top.grid(axis="y", alpha=0.3)
 
     acc = top.twinx()
-    acc.plot(acc_x, acc_y, color=ACCURACY, marker="o", linewidth=2.5, markersize=7, label="Accuracy (%)")
+    acc.plot(x, acc_y, color=ACCURACY, marker="o", linewidth=2.5, markersize=7, label="Accuracy (%)")
     acc.set_ylim(0, 105)
     acc.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     acc.set_ylabel("Accuracy", fontsize=14, color=ACCURACY)
@@ -70,7 +82,4 @@ def progress_png(days: Sequence[DayPoint], title: str = "Your last 30 days") -> 
     for ax in (top, bottom):
         ax.tick_params(labelsize=12)
         ax.set_xlim(-0.6, len(days) - 0.4)
-
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
+    return fig

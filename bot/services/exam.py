@@ -15,6 +15,7 @@ import enum
 import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.content import Bank, QuestionType
 from bot.domain.clock import require_aware
@@ -389,9 +390,19 @@ class ExamService:
         later = [i.position for i in items[position + 1:] if i.correct is not True]
         return ReviewPage(exam.id, position, exam.size, asked, item.selected, correct, later[0] if later else None)
 
+    async def review_of_ask(self, user_id: int, ask_id: int) -> ReviewPage | Refusal:
+        """The review page of a finished exam's question, found by its ask (a problem report under it)."""
+        place = await self.repo.place_of_ask(ask_id)
+        if place is None:
+            return Refusal.none
+        return await self.review(user_id, *place)
+
     async def history(self, user_id: int) -> list[Past]:
+        """The latest finished exams, their start in the user's time zone (dates near midnight differ from UTC)."""
+        user = await self.quiz.repo.get_user(user_id)
+        zone = ZoneInfo(user.tz if user else self.quiz.default_tz)
         return [
-            Past(e.id, e.started_at, e.score or 0, e.correct or 0, e.size, e.timed_out)
+            Past(e.id, e.started_at.astimezone(zone), e.score or 0, e.correct or 0, e.size, e.timed_out)
             for e in await self.repo.finished(user_id, HISTORY_SIZE)
         ]
 

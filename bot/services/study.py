@@ -7,6 +7,8 @@ a skip or a stop.
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
 import random
 from dataclasses import dataclass
@@ -25,6 +27,23 @@ KINDS = ("topic", "review", "mistakes", "retry")
 REVIEW_LIMIT = 20  # one sitting; what is left stays due for the next /review
 MISTAKES_LIMIT = 20
 REASONS = ("wrong", "unclear", "outdated")
+# Telegram takes bot uploads up to 50 MB; keep room for the multipart wrapping. About 100,000 answers
+# of JSON reach it; gzip shrinks such an export about tenfold.
+EXPORT_LIMIT = 45 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Export:
+    data: bytes
+    compressed: bool  # gzip: the plain JSON was over EXPORT_LIMIT
+
+
+def pack_export(raw: bytes, limit: int = EXPORT_LIMIT) -> Export | None:
+    """The export as Telegram can take it: plain JSON, else gzipped JSON; None if even that is too big."""
+    if len(raw) <= limit:
+        return Export(raw, False)
+    packed = gzip.compress(raw, compresslevel=6, mtime=0)
+    return Export(packed, True) if len(packed) <= limit else None
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,8 @@ class StudyService:
         questions = [q for q in questions if self.bank.question(q) is not None]
         if not questions:
             return None
+        # One run at a time: an abandoned run's old buttons must not bring it back between the new one's questions.
+        await self.study.stop_unfinished(user_id, KINDS, self.now())
         drill_id = await self.study.start(user_id, kind, label, await self._day(user_id), questions, self.now())
         return await self._ask(await self.study.get(drill_id), user_id, chat_id)
 
@@ -195,6 +216,14 @@ class StudyService:
         if not await self.study.advance(drill_id, drill.position, self.now(), again=again):
             return None
         return await self._next(drill_id, user_id, chat_id)
+
+    async def end_runs(self, user_id: int) -> int:
+        """End the user's unfinished runs (a mock exam starts or resumes: no feedback may come meanwhile)."""
+        return await self.study.stop_unfinished(user_id, KINDS, self.now())
+
+    async def reopen_typed(self, user_id: int) -> bool:
+        """A typed message with no open typed question: reopen the run's one that /quiz or a push closed."""
+        return await self.study.reopen_closed_fill(user_id, KINDS) is not None
 
     async def skip(self, ask_id: int, user_id: int) -> Moved | None:
         """Pass over the run's current question unanswered; None if it is not theirs or no longer current."""
@@ -270,6 +299,10 @@ class StudyService:
         stored = await self.study.add_report(user_id, ask.question_id, reason, self.now())
         return stored, ask.drill_id is not None
 
+    async def owns(self, ask_id: int, user_id: int) -> bool:
+        ask = await self.repo.get_ask(ask_id)
+        return ask is not None and ask.user_id == user_id
+
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
 
@@ -283,7 +316,7 @@ class StudyService:
 
     # --- a user's own data ------------------------------------------------------------------
 
-    async def export(self, user_id: int) -> bytes:
+    async def export(self, user_id: int) -> Export | None:
         """Everything stored about the user as JSON: profile, settings, and every table that has a user_id."""
         tables = await self.study.export(user_id)
         users = tables.pop("users")
@@ -296,11 +329,16 @@ class StudyService:
             "settings": {k: profile[k] for k in settings_keys if k in profile},
             "tables": {name: [_decode_json(row) for row in rows] for name, rows in sorted(tables.items())},
         }
-        return json.dumps(doc, ensure_ascii=False, indent=1).encode()
+        # A heavy user's export takes a second or more to encode: off the event loop, so others get answers meanwhile.
+        return await asyncio.to_thread(_encode_export, doc)
 
     async def forget(self, user_id: int) -> int:
         """Delete everything about the user; returns how many rows went."""
         return sum((await self.study.forget(user_id)).values())
+
+
+def _encode_export(doc: dict) -> Export | None:
+    return pack_export(json.dumps(doc, ensure_ascii=False, indent=1).encode())
 
 
 def _decode_json(row: dict) -> dict:

@@ -183,6 +183,14 @@ class ExamRepo:
             row = await cur.fetchone()
         return _item(row) if row else None
 
+    async def place_of_ask(self, ask_id: int) -> tuple[int, int] | None:
+        """(exam id, position) of an exam question's ask; None if the ask is not part of an exam."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT exam_id, position FROM exam_items WHERE ask_id = ?", (ask_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return (row[0], row[1]) if row else None
+
     async def select(self, exam_id: int, position: int, selected: Sequence[int], move_to: int | None) -> bool:
         """Store the ticked options of one question (and move on); False unless the exam is running."""
         async with self.db.tx() as conn:

@@ -140,6 +140,46 @@ class StudyRepo:
             await conn.execute("UPDATE asks SET status = 'expired' WHERE drill_id = ? AND status = 'open'", (drill_id,))
             return True
 
+    async def stop_unfinished(self, user_id: int, kinds: Sequence[str], now: datetime) -> int:
+        """End the user's unfinished runs of these kinds and close their open questions; returns how many ended."""
+        marks = ", ".join("?" for _ in kinds)
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                f"UPDATE drills SET finished_at = ? WHERE user_id = ? AND finished_at IS NULL AND kind IN ({marks}) "
+                "RETURNING id",
+                (iso(now), user_id, *kinds),
+            )
+            ids = [r[0] for r in await cur.fetchall()]
+            await cur.close()
+            for drill_id in ids:
+                await conn.execute("UPDATE asks SET status = 'expired' WHERE drill_id = ? AND status = 'open'",
+                                   (drill_id,))
+            return len(ids)
+
+    async def reopen_closed_fill(self, user_id: int, kinds: Sequence[str]) -> int | None:
+        """Reopen the typed-answer question of the user's unfinished run that a newer question closed unanswered.
+
+        Only the run's newest ask, only while it is still the run's current question (a skip moves the
+        run on and asks the next one). Returns the reopened ask's id, or None.
+        """
+        marks = ", ".join("?" for _ in kinds)
+        async with self.db.tx() as conn:
+            async with conn.execute(
+                "SELECT a.id, a.question_id, d.questions, d.position FROM asks a JOIN drills d ON d.id = a.drill_id "
+                f"WHERE a.user_id = ? AND d.finished_at IS NULL AND d.kind IN ({marks}) AND a.kind = 'fill' "
+                "AND a.status = 'expired' AND a.id = (SELECT MAX(id) FROM asks WHERE drill_id = d.id) "
+                "ORDER BY a.id DESC LIMIT 1",
+                (user_id, *kinds),
+            ) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            questions, position = json.loads(row["questions"]), row["position"]
+            if position >= len(questions) or questions[position] != row["question_id"]:
+                return None
+            cur = await conn.execute("UPDATE asks SET status = 'open' WHERE id = ? AND status = 'expired'", (row["id"],))
+            return row["id"] if cur.rowcount == 1 else None
+
     async def results(self, drill_id: int) -> list[tuple[str, bool]]:
         """(question id, correct) for every answer given in the run, in order."""
         async with self.db.read() as conn, conn.execute(

@@ -102,6 +102,13 @@ async def _show(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, shown:
         await context.bot.send_message(query.from_user.id, text, parse_mode=HTML, reply_markup=keyboard)
 
 
+async def _end_practice(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
+    """A running exam gives no feedback: a topic drill or review left open would (its old buttons still answer)."""
+    study = context.application.bot_data.get("study")
+    if study is not None:
+        await study.end_runs(user_id)
+
+
 def _ids(context: ContextTypes.DEFAULT_TYPE) -> list[int]:
     return [int(g) for g in context.match.groups()]
 
@@ -111,6 +118,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     user, _ = await _meet(update, context)
     chat_id = query.message.chat.id if query.message else user.id
+    await _end_practice(context, user.id)
     await _show(query, context, await exam_service(context).start(user.id, chat_id))
 
 
@@ -145,8 +153,10 @@ async def on_pause(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Resume a paused exam where it stopped."""
     (exam_id,) = _ids(context)
-    await _show(update.callback_query, context,
-                await exam_service(context).resume(update.callback_query.from_user.id, exam_id))
+    shown = await exam_service(context).resume(update.callback_query.from_user.id, exam_id)
+    if isinstance(shown, Page):
+        await _end_practice(context, update.callback_query.from_user.id)
+    await _show(update.callback_query, context, shown)
 
 
 async def on_overview(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -295,6 +295,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     user, _ = await _meet(update, context)
     result = await quiz_service(context).answer_text(user.id, message.text or "", update.update_id)
+    reopen = context.application.bot_data.get("reopen_typed")  # a study run's typed question /quiz closed
+    if result is None and reopen is not None and await reopen(context, user.id):
+        result = await quiz_service(context).answer_text(user.id, message.text or "", update.update_id)
     if result is None:
         await _nudge(update, context, render.no_open_question())
         return

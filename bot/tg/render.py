@@ -57,7 +57,9 @@ def welcome(first_name: str | None, returning: bool, tz: str) -> str:
         "• /quiz asks you one question now: tap an option, or type the answer when there are no options.\n"
         "• After each answer you get the correct answer and why.\n"
         "• /stats shows your accuracy per exam domain.\n"
-        "• /daily sends you a short drill every day at a time you choose, and keeps your streak.\n\n"
+        "• /daily sends you a short drill every day at a time you choose, and keeps your streak.\n"
+        "• /drill, /review and /mistakes focus your practice; /exam is a timed mock exam; /progress says how "
+        "ready you are. /help lists everything.\n\n"
         f"Your time zone is <b>{escape(tz)}</b>; change it with /timezone (for example <code>/timezone Europe/Berlin</code>).\n\n"
         "Ready? Send /quiz."
     )
@@ -72,6 +74,7 @@ def help_text(commands: Sequence[tuple[str, str]]) -> str:
         "Typed answers forgive case, spacing, small typos and common abbreviations.",
     ]
     lines += exam_help_lines()
+    lines += study_help_lines()
     return "\n".join(lines)
 
 
@@ -558,16 +561,18 @@ def exam_review_keyboard(page: ReviewPage) -> InlineKeyboardMarkup:
     rows = [nav] if nav else []
     if page.next_wrong is not None:
         rows.append([_button(f"Next mistake ▶▶ ({page.next_wrong + 1})", CB_EXAM_REVIEW.format(exam=e, pos=page.next_wrong))])
-    rows.append([_button("🏁 Back to the result", CB_EXAM_RESULT.format(exam=e))])
+    rows.append([_button("🏁 Back to the result", CB_EXAM_RESULT.format(exam=e)),
+                 _button("⚑ Report", CB_REPORT.format(ask=page.asked.ask_id))])  # like every explanation
     return InlineKeyboardMarkup(rows)
 
 
 def exam_history_text(past: Sequence[Past]) -> str:
     if not past:
         return "📜 You have not finished a mock exam yet. Send /exam to take one."
-    lines = ["📜 <b>Your mock exams</b> (latest first)", ""]
+    zone = escape(str(past[0].started_at.tzinfo))
+    lines = [f"📜 <b>Your mock exams</b> (latest first; started, {zone} time)", ""]
     for x in past:
-        when = x.started_at.strftime("%d %b %Y")
+        when = x.started_at.strftime("%d %b %Y %H:%M")
         mark = "PASS ✅" if x.passed else "❌"
         lines.append(f"#{x.exam_id} · {when} · <b>{x.score}</b> {mark} · {x.right}/{x.total}"
                      + (" · ⏰ timed out" if x.timed_out else ""))
@@ -643,7 +648,9 @@ def progress_caption(progress: Progress) -> str:
 # --- study: topic drills, reviews, mistakes, reports, your data -----------------------------------
 
 CB_STUDY_DOMAINS = "sd"  # the picker's list of exam domains
+CB_STUDY_DOMAINS_SIZED = "sd:s{size}"  # the same, for `/drill 20`: the size travels through the picker
 CB_STUDY_DOMAIN = "sd:{i}"  # one domain's topics
+CB_STUDY_DOMAIN_SIZED = "sd:{i}:{size}"
 CB_STUDY_TOPIC = "st:{topic}:{size}"  # start a topic drill (size 0: the default)
 CB_SKIP = "sk:{ask}"
 CB_STOP = "sp:{ask}"
@@ -652,8 +659,8 @@ CB_REPORT = "rp:{ask}"  # open the reasons
 CB_REPORT_REASON = "rr:{ask}:{reason}"  # w | u | o
 CB_REPORT_CANCEL = "rx:{ask}"
 CB_FORGET = "fg:{choice}"  # yes | no
-CB_PATTERN_STUDY_DOMAINS = r"^sd$"
-CB_PATTERN_STUDY_DOMAIN = r"^sd:(\d{1,2})$"
+CB_PATTERN_STUDY_DOMAINS = r"^sd(?::s(\d{1,2}))?$"
+CB_PATTERN_STUDY_DOMAIN = r"^sd:(\d{1,2})(?::(\d{1,2}))?$"
 CB_PATTERN_STUDY_TOPIC = r"^st:([a-z0-9-]{1,40}):(\d{1,2})$"
 CB_PATTERN_SKIP = r"^sk:(\d{1,18})$"
 CB_PATTERN_STOP = r"^sp:(\d{1,18})$"
@@ -708,10 +715,17 @@ def drill_picker_text() -> str:
             "Or name a topic: <code>/drill kinesis</code>, <code>/drill xgboost 20</code>.")
 
 
-def drill_domains_keyboard(domains) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"{d.name} ({d.questions})",
-                                                       callback_data=CB_STUDY_DOMAIN.format(i=d.index))]
-                                 for d in domains])
+def _carried(size: int | None) -> int:
+    """The size a picker button carries: 0 for the default; two digits fit (the drill clamps it anyway)."""
+    return min(size, 99) if size and size > 0 else 0
+
+
+def drill_domains_keyboard(domains, size: int | None = None) -> InlineKeyboardMarkup:
+    n = _carried(size)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        f"{d.name} ({d.questions})",
+        callback_data=CB_STUDY_DOMAIN_SIZED.format(i=d.index, size=n) if n else CB_STUDY_DOMAIN.format(i=d.index))]
+        for d in domains])
 
 
 def _topic_button(t, size: int = 0) -> InlineKeyboardButton:
@@ -720,14 +734,18 @@ def _topic_button(t, size: int = 0) -> InlineKeyboardButton:
                                 callback_data=CB_STUDY_TOPIC.format(topic=t.id, size=size))
 
 
-def drill_topics_text(domain) -> str:
+def drill_topics_text(domain, size: int | None = None) -> str:
+    n = _carried(size)
+    length = f"{max(3, min(30, n))} questions (3–30)" if n else "10 questions"
     return (f"🎯 <b>{escape(domain.name)}</b>\nEach topic shows its number of questions and your accuracy so far. "
-            "A drill is 10 questions.")
+            f"A drill is {length}.")
 
 
-def drill_topics_keyboard(topics) -> InlineKeyboardMarkup:
-    rows = [[_topic_button(t)] for t in topics]
-    rows.append([InlineKeyboardButton("◀ Domains", callback_data=CB_STUDY_DOMAINS)])
+def drill_topics_keyboard(topics, size: int | None = None) -> InlineKeyboardMarkup:
+    n = _carried(size)
+    rows = [[_topic_button(t, n)] for t in topics]
+    rows.append([InlineKeyboardButton("◀ Domains",
+                                      callback_data=CB_STUDY_DOMAINS_SIZED.format(size=n) if n else CB_STUDY_DOMAINS)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -741,9 +759,8 @@ def drill_no_match(text: str, suggestions) -> str:
 def drill_suggestions_keyboard(suggestions, size: int | None) -> InlineKeyboardMarkup | None:
     if not suggestions:
         return None
-    # The requested size travels with the button (two digits fit; the drill clamps it anyway).
-    carried = min(size, 99) if size and size > 0 else 0
-    return InlineKeyboardMarkup([[_topic_button(t, carried)] for t in suggestions])
+    # The requested size travels with the button.
+    return InlineKeyboardMarkup([[_topic_button(t, _carried(size))] for t in suggestions])
 
 
 def drill_started(name: str, size: int, requested: int | None, available: int) -> str:
@@ -841,13 +858,16 @@ def reports_text(reports) -> str:
     return "\n".join(lines)
 
 
-def export_caption() -> str:
+def export_caption(compressed: bool = False) -> str:
+    if compressed:
+        return ("📦 Everything I store about you, as JSON — gzip-compressed to fit Telegram's 50 MB file limit "
+                "(open it with any unzip tool). /forget deletes it all.")
     return "📦 Everything I store about you, as JSON. /forget deletes it all."
 
 
 def forget_confirm_text() -> str:
-    return ("⚠️ <b>Delete all your data?</b> Your answers, review schedule, streak days, drills, reports and "
-            "settings will be deleted for good. This cannot be undone. (/export first if you want a copy.)")
+    return ("⚠️ <b>Delete all your data?</b> Your answers, review schedule, streak days, drills, mock exams "
+            "(an open one too), reports and settings will be deleted for good. This cannot be undone. (/export first if you want a copy.)")
 
 
 def forget_keyboard() -> InlineKeyboardMarkup:
@@ -1043,3 +1063,40 @@ def already_locked() -> str:
 
 def question_closed() -> str:
     return "⌛ Too late — this question is closed."
+
+
+
+
+# --- QA: how the features meet -------------------------------------------------------------------
+
+
+def study_blocked_by_exam(page: Page) -> str:
+    return (f"📝 Your mock exam is running — ⏱ {_left(page.remaining)} left, question {page.position + 1}/{page.size}. "
+            "Practice now would eat into its time and could show you answers to its questions.\n\n"
+            "Pause the exam first (its clock stops), or go back to it.")
+
+
+def study_blocked_by_exam_keyboard(page: Page) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[_button("⏸ Pause the exam", CB_EXAM_PAUSE.format(exam=page.exam_id)),
+                                  _button("▶ Back to the exam", CB_EXAM_GO.format(exam=page.exam_id,
+                                                                                   pos=page.position))]])
+
+
+def export_too_big() -> str:
+    return ("📦 Your data is too big for one Telegram file, even compressed. Please contact the bot's admins "
+            "for a copy; /forget still deletes it all.")
+
+
+def study_help_lines() -> list[str]:
+    return [
+        "",
+        "<b>Drills, reviews, mistakes</b>: one run at a time — starting a new one ends the one before. "
+        "⏭ Skip passes a question over (it does not count as wrong); ⏹ Stop ends the run with its summary, "
+        "which offers to retry the ones you missed. While a mock exam is running, pause it first.",
+        "<b>Readiness</b> (/progress): for each domain, how likely you are to answer its questions right today, "
+        "from your answers and your spaced-repetition memory; weighted by the exam weights and scaled like the "
+        "mock exam. An estimate, not a promise.",
+        "<b>Something wrong with a question?</b> Tap ⚑ Report under its explanation: wrong answer, unclear or "
+        "outdated.",
+        "<b>Your data</b>: /export sends it all as a file; /forget deletes it all after you confirm.",
+    ]

@@ -10,9 +10,11 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.domain.study import parse_drill_args
+from bot.services.exam import Page, Result, ReviewPage
 from bot.services.quiz import AnswerResult
 from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, StudyService, Summary
 from bot.tg import render
+from bot.tg.exam import exam_service
 from bot.tg.handlers import HTML, _meet, on_unknown_command, quiz_service, send_asked
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,23 @@ async def _send_moved(context: ContextTypes.DEFAULT_TYPE, chat_id: int, moved: M
         await send_asked(context, chat_id, moved.asked)
 
 
+async def _exam_in_the_way(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> bool:
+    """A running mock exam comes first: its clock would run on, and practice would show answers mid-exam."""
+    current = await exam_service(context).current(user_id)
+    if isinstance(current, Page):
+        await context.bot.send_message(chat_id, render.study_blocked_by_exam(current), parse_mode=HTML,
+                                       reply_markup=render.study_blocked_by_exam_keyboard(current))
+        return True
+    if isinstance(current, Result):  # its time ran out just now: this is the only place its result shows
+        await context.bot.send_message(chat_id, render.exam_result_text(current), parse_mode=HTML,
+                                       reply_markup=render.exam_result_keyboard(current.exam_id))
+    return False
+
+
 async def _start_topic(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int, topic_id: str,
                        size: int | None) -> None:
+    if await _exam_in_the_way(context, user_id, chat_id):
+        return
     started = await study_service(context).start_topic(user_id, chat_id, topic_id, size)
     if started.asked is None:
         await context.bot.send_message(chat_id, render.empty_bank())
@@ -62,7 +79,8 @@ async def drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text, size = parse_drill_args(context.args or [])
     message = update.effective_message
     if not text:
-        await message.reply_html(render.drill_picker_text(), reply_markup=render.drill_domains_keyboard(svc.domains()))
+        await message.reply_html(render.drill_picker_text(),
+                                 reply_markup=render.drill_domains_keyboard(svc.domains(), size))
         return
     found = await svc.find(user.id, text)
     if isinstance(found, NoMatch):
@@ -76,6 +94,8 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Review the questions spaced repetition says are due now."""
     user, _ = await _meet(update, context)
     chat_id = update.effective_chat.id
+    if await _exam_in_the_way(context, user.id, chat_id):
+        return
     got = await study_service(context).start_review(user.id, chat_id)
     if isinstance(got, NothingDue):
         await update.effective_message.reply_html(render.review_nothing_due(got.next_due))
@@ -89,6 +109,8 @@ async def mistakes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Go over the questions last answered wrong until each is answered right."""
     user, _ = await _meet(update, context)
     chat_id = update.effective_chat.id
+    if await _exam_in_the_way(context, user.id, chat_id):
+        return
     got = await study_service(context).start_mistakes(user.id, chat_id)
     if got.asked is None:
         await update.effective_message.reply_html(render.no_mistakes())
@@ -109,10 +131,13 @@ async def reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the user everything stored about them as a JSON file."""
     user, _ = await _meet(update, context)
-    data = await study_service(context).export(user.id)
-    await context.bot.send_document(update.effective_chat.id,
-                                    InputFile(io.BytesIO(data), filename=f"mlsquiz-{user.id}.json"),
-                                    caption=render.export_caption())
+    packed = await study_service(context).export(user.id)
+    if packed is None:
+        await update.effective_message.reply_html(render.export_too_big())
+        return
+    name = f"mlsquiz-{user.id}.json" + (".gz" if packed.compressed else "")
+    await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(packed.data), filename=name),
+                                    caption=render.export_caption(packed.compressed))
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -134,7 +159,8 @@ async def on_domains(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """'◀ Domains' in the picker."""
     query = update.callback_query
     await query.answer()
-    await _edit(query, render.drill_picker_text(), render.drill_domains_keyboard(study_service(context).domains()))
+    size = int(context.match.group(1) or 0)
+    await _edit(query, render.drill_picker_text(), render.drill_domains_keyboard(study_service(context).domains(), size))
 
 
 async def on_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -147,7 +173,8 @@ async def on_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     domain, topics = got
-    await _edit(query, render.drill_topics_text(domain), render.drill_topics_keyboard(topics))
+    size = int(context.match.group(2) or 0)
+    await _edit(query, render.drill_topics_text(domain, size), render.drill_topics_keyboard(topics, size))
 
 
 async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -163,12 +190,17 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _start_topic(context, user.id, _chat_of(update), topic_id, size or None)
 
 
+async def _gone_or_forged(context: ContextTypes.DEFAULT_TYPE, ask_id: int, user_id: int) -> str:
+    """Why Skip or Stop did nothing: the run is over, or the button was never this user's."""
+    return render.study_gone() if await study_service(context).owns(ask_id, user_id) else render.forged_button()
+
+
 async def on_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Skip: pass over the run's current question without answering it."""
     query = update.callback_query
     moved = await study_service(context).skip(int(context.match.group(1)), query.from_user.id)
     if moved is None:
-        await query.answer(render.study_gone())
+        await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
     await query.answer("Skipped ⏭")
     try:
@@ -183,7 +215,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     summary = await study_service(context).stop(int(context.match.group(1)), query.from_user.id)
     if summary is None:
-        await query.answer(render.study_gone())
+        await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
     await query.answer("Stopped ⏹")
     try:
@@ -198,6 +230,9 @@ async def on_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     user, _ = await _meet(update, context)
     chat_id = _chat_of(update)
+    if await _exam_in_the_way(context, user.id, chat_id):
+        await query.answer()
+        return
     started = await study_service(context).retry(user.id, chat_id, int(context.match.group(1)))
     if started is None or started.asked is None:
         await query.answer(render.nothing_to_retry())
@@ -210,6 +245,9 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'⚑ Report' under an explanation: offer the three reasons."""
     query = update.callback_query
     ask_id = int(context.match.group(1))
+    if not await study_service(context).owns(ask_id, query.from_user.id):
+        await query.answer(render.forged_button())
+        return
     await query.answer()
     try:
         await query.edit_message_reply_markup(render.report_reasons_keyboard(ask_id))
@@ -219,6 +257,18 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _is_latest(context: ContextTypes.DEFAULT_TYPE, user_id: int, ask_id: int) -> bool:
     return await quiz_service(context).is_latest(user_id, ask_id)
+
+
+async def _restore_exam_review(context: ContextTypes.DEFAULT_TYPE, query, ask_id: int) -> bool:
+    """Under a mock exam's review page the review's own buttons come back, not the quiz's."""
+    page = await exam_service(context).review_of_ask(query.from_user.id, ask_id)
+    if not isinstance(page, ReviewPage):
+        return False
+    try:
+        await query.edit_message_reply_markup(render.exam_review_keyboard(page))
+    except BadRequest as exc:
+        log.debug("exam review keyboard restore skipped: %s", exc)
+    return True
 
 
 async def _restore(query, ask_id: int, in_drill: bool) -> None:
@@ -239,6 +289,8 @@ async def on_report_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     stored, in_drill = got
     await query.answer(render.report_thanks(reason, stored), show_alert=False)
+    if await _restore_exam_review(context, query, ask_id):
+        return
     # A drill's next question already follows; only a lone /quiz answer keeps its 'Next' button.
     await _restore(query, ask_id, in_drill or not await _is_latest(context, query.from_user.id, ask_id))
 
@@ -247,7 +299,12 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """'Cancel' among the report reasons."""
     query = update.callback_query
     ask_id = int(context.match.group(1))
+    if not await study_service(context).owns(ask_id, query.from_user.id):
+        await query.answer(render.forged_button())
+        return
     await query.answer()
+    if await _restore_exam_review(context, query, ask_id):
+        return
     await _restore(query, ask_id, not await _is_latest(context, query.from_user.id, ask_id))
 
 
@@ -276,6 +333,11 @@ async def continue_run(context: ContextTypes.DEFAULT_TYPE, result: AnswerResult)
         await _send_moved(context, ask.chat_id, moved)
 
 
+async def reopen_typed(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
+    """A message with no typed question open: the run's typed question that a newer question closed takes it."""
+    return await study_service(context).reopen_typed(user_id)
+
+
 def register(app: Application) -> None:
     """Buttons, /reports (admins only, so not in the command menu), and what follows an answer in a run."""
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -296,3 +358,4 @@ def register(app: Application) -> None:
     followups = app.bot_data.setdefault("drill_followups", {})
     for kind in KINDS:
         followups[kind] = continue_run
+    app.bot_data["reopen_typed"] = reopen_typed
