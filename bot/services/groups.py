@@ -286,7 +286,7 @@ class GroupService:
                             rnd.orders[rnd.position], self.bank.topic(question.topic).name, rnd.seconds)
 
     async def _scored(self, round_id: int) -> list[comp.Scored]:
-        return [comp.Scored(a.user_id, a.name, a.position, a.correct, a.points) for a in await self.repo.answers(round_id)]
+        return await self.repo.answers(round_id)
 
     async def _reveal(self, rnd: Round) -> Reveal:
         scored = await self._scored(rnd.id)

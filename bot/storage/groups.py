@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.domain.competition import Scored
 from bot.domain.memory import Memory
 from bot.storage.db import Database
 from bot.storage.repo import DayProgress
@@ -99,15 +100,6 @@ class PlayerContext:
     tz: str | None
     daily_size: int | None
     card: str | None
-
-
-@dataclass(frozen=True)
-class AnswerRow:
-    user_id: int
-    name: str
-    position: int
-    correct: bool
-    points: int
 
 
 @dataclass(frozen=True)
@@ -349,13 +341,13 @@ class GroupRepo:
             outcome[i] = ask_ids[i]
         return outcome
 
-    async def answers(self, round_id: int) -> list[AnswerRow]:
+    async def answers(self, round_id: int) -> list[Scored]:
         async with self.db.read() as conn, conn.execute(
             "SELECT ra.user_id, COALESCE(u.first_name, 'Player') AS name, ra.position, ra.correct, ra.points "
             "FROM round_answers ra LEFT JOIN users u ON u.id = ra.user_id WHERE ra.round_id = ?",
             (round_id,),
         ) as cur:
-            return [AnswerRow(r["user_id"], r["name"], r["position"], bool(r["correct"]), r["points"])
+            return [Scored(r["user_id"], r["name"], r["position"], bool(r["correct"]), r["points"])
                     for r in await cur.fetchall()]
 
     # --- leaderboards and the weekly post ---------------------------------------------------------

@@ -195,6 +195,14 @@ async def _gone_or_forged(context: ContextTypes.DEFAULT_TYPE, ask_id: int, user_
     return render.study_gone() if await study_service(context).owns(ask_id, user_id) else render.forged_button()
 
 
+async def _drop_buttons(query) -> None:
+    """Take the buttons off a question that was skipped or stopped (already gone is fine)."""
+    try:
+        await query.edit_message_reply_markup(None)
+    except BadRequest as exc:
+        log.debug("could not remove a question's buttons: %s", exc)
+
+
 async def on_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Skip: pass over the run's current question without answering it."""
     query = update.callback_query
@@ -203,10 +211,7 @@ async def on_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
     await query.answer("Skipped ⏭")
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest as exc:
-        log.debug("could not remove the skipped question's buttons: %s", exc)
+    await _drop_buttons(query)
     await _send_moved(context, _chat_of(update), moved)
 
 
@@ -218,10 +223,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
     await query.answer("Stopped ⏹")
-    try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest as exc:
-        log.debug("could not remove the stopped question's buttons: %s", exc)
+    await _drop_buttons(query)
     await _send_summary(context, _chat_of(update), summary)
 
 
