@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/load.py                      # 200 users, 20 s per run, delay 0 and 50 ms
     .venv/bin/python bench/load.py --users 500 --seconds 30 --delays 0
+    .venv/bin/python bench/load.py --flood 50 --users 50 --delays 0.05   # one user flooding 50 messages/s
 
 The bot under test runs as its own process (`python -m bot`: the real Application, a real SQLite
 file) pinned to one core; this process runs the stand-in and the simulated users on the other.
@@ -102,6 +103,31 @@ class EchoUsers(QuizUsers):
         self._answer(uid, self.standin.send_text(uid, "what is the hinge loss?"))
 
 
+class Flooder:
+    """One user sending a message every 1/rate s (text and /quiz in turn) and ignoring the answers."""
+
+    def __init__(self, standin: StandIn, uid: int, rate: float):
+        self.standin, self.uid, self.rate = standin, uid, rate
+        self.sent = 0
+        self.replies: list[float] = []  # when each message to the flooder's chat reached the API
+        self.measuring = False
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._flood())
+
+    async def _flood(self) -> None:
+        texts = ("/quiz", "spam spam spam", "what?", "/quiz extra junk")
+        while True:
+            asyncio.get_running_loop().create_task(self.standin.send_text(self.uid, texts[self.sent % len(texts)]))
+            self.sent += 1
+            await asyncio.sleep(1 / self.rate)
+
+    def on_call(self, call: Call) -> None:
+        if call.chat_id == self.uid and call.method.startswith("send") and self.measuring:
+            self.replies.append(time.monotonic())
+
+
 def _pin(core: int):
     return lambda: os.sched_setaffinity(0, {core})
 
@@ -118,7 +144,8 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: float, sends: float) -> dict:
+async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: float, sends: float,
+                  flood: float = 0.0) -> dict:
     standin = StandIn(TOKEN)
     standin.keep_calls = False
     standin.delay = delay
@@ -132,17 +159,22 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
             cmd = [sys.executable, "-m", "bot"]
             if os.environ.get("LOAD_PROFILE"):  # e.g. LOAD_PROFILE=/tmp/bot.svg: a py-spy flame graph of the bot
                 cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "-o", os.environ["LOAD_PROFILE"],
-                       "-f", "raw", "--", *cmd]
+                       "-f", "raw", "--gil", "-r", "250", "--", *cmd]
             sim = QuizUsers(standin, range(1_000_001, 1_000_001 + users))
         else:
             cmd = [sys.executable, str(ROOT / "bench" / "echo_bot.py"), TOKEN, standin.url]
+            if kind == "echo-tuned":
+                cmd.append("--tuned")
             sim = EchoUsers(standin, range(1_000_001, 1_000_001 + users))
+        flooder = Flooder(standin, 999_999, flood) if flood else None
         ready = asyncio.Event()
 
         def on_call(call: Call) -> None:
             if call.method in ("setMyCommands", "getMe", "deleteWebhook"):
                 ready.set()
             sim.on_call(call)
+            if flooder is not None:
+                flooder.on_call(call)
 
         standin.on_call = on_call
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, preexec_fn=_pin(BOT_CORE),
@@ -151,11 +183,18 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
             await asyncio.wait_for(ready.wait(), 60)
             await asyncio.sleep(1.0)
             sim.start()
+            if flooder is not None:
+                flooder.start()
             await asyncio.sleep(warmup)
             sim.measuring = True
+            if flooder is not None:
+                flooder.measuring, flood_sent0 = True, flooder.sent
             t0, bot_cpu0, own_cpu0 = time.monotonic(), cpu_seconds(proc.pid), time.process_time()
             await asyncio.sleep(seconds)
             sim.measuring = False
+            if flooder is not None:
+                flooder.measuring = False
+                flooder._task.cancel()
             elapsed = time.monotonic() - t0
             bot_cpu = (cpu_seconds(proc.pid) - bot_cpu0) / elapsed
             harness_cpu = (time.process_time() - own_cpu0) / elapsed
@@ -171,12 +210,21 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
     lat = sorted(sim.latencies)
     if b"Traceback" in (err or b""):
         print(err.decode()[-2000:], file=sys.stderr)
+    flood_stats = {}
+    if flooder is not None:
+        gaps = [b - a for a, b in zip(flooder.replies, flooder.replies[1:])]
+        flood_stats = {"flood_sent_per_s": (flooder.sent - flood_sent0) / elapsed,
+                       "flood_replies_per_s": len(flooder.replies) / elapsed,
+                       "flood_min_gap_s": min(gaps) if gaps else float("nan")}
     return {
+        **flood_stats,
         "bot": kind, "delay_ms": int(delay * 1000), "users": users,
         "per_second": sim.answers / elapsed,
         "p50_ms": 1000 * statistics.median(lat) if lat else float("nan"),
         "p99_ms": 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan"),
         "peak_rss_mb": rss, "bot_cpu": bot_cpu, "harness_cpu": harness_cpu,
+        # Machine-independent-ish: the bot's CPU time per answer, comparable across runs on a noisy VM.
+        "cpu_ms": 1000 * bot_cpu * elapsed / sim.answers if sim.answers else float("nan"),
     }
 
 
@@ -186,11 +234,18 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--delays", type=float, nargs="+", default=[0.0, 0.05])
-    parser.add_argument("--bots", nargs="+", default=["mlsquiz", "echo"])
+    parser.add_argument("--bots", nargs="+", default=["mlsquiz", "echo"], choices=["mlsquiz", "echo", "echo-tuned"],
+                        help="echo-tuned: the echo bot with mlsquiz's aiohttp backend, uvloop and concurrency")
     # The bot's own capacity, not Telegram's ~30 messages/s: its flood limiter is opened wide here.
     parser.add_argument("--sends-per-second", type=float, default=100_000)
+    parser.add_argument("--flood", type=float, default=0.0, metavar="RATE",
+                        help="instead: mlsquiz with and without one more user sending RATE messages/s; "
+                             "reports the other users' p99 both ways")
     args = parser.parse_args()
     os.sched_setaffinity(0, {HARNESS_CORE})
+    if args.flood:
+        await flood_runs(args)
+        return
     results = []
     for delay in args.delays:
         for kind in args.bots:
@@ -198,13 +253,27 @@ async def main() -> None:
             results.append(r)
             print(f"{r['bot']:8s} delay {r['delay_ms']:3d} ms  {r['users']} users: {r['per_second']:7.1f}/s  "
                   f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  peak RSS {r['peak_rss_mb']:.1f} MB  "
-                  f"CPU: bot {r['bot_cpu']:.0%}, stand-in and users {r['harness_cpu']:.0%}",
+                  f"CPU: bot {r['bot_cpu']:.0%} ({r['cpu_ms']:.2f} ms per answer), stand-in and users {r['harness_cpu']:.0%}",
                   flush=True)
     for delay in args.delays:
         by = {r["bot"]: r for r in results if r["delay_ms"] == int(delay * 1000)}
-        if {"mlsquiz", "echo"} <= set(by):
-            print(f"delay {int(delay * 1000)} ms: mlsquiz answers / echo replies = "
-                  f"{by['mlsquiz']['per_second'] / by['echo']['per_second']:.2f}")
+        for echo in ("echo", "echo-tuned"):
+            if {"mlsquiz", echo} <= set(by):
+                print(f"delay {int(delay * 1000)} ms: mlsquiz answers / {echo} replies = "
+                      f"{by['mlsquiz']['per_second'] / by[echo]['per_second']:.2f}")
+
+
+async def flood_runs(args) -> None:
+    for delay in args.delays:
+        calm = await one_run("mlsquiz", args.users, args.seconds, delay, args.warmup, args.sends_per_second)
+        flooded = await one_run("mlsquiz", args.users, args.seconds, delay, args.warmup, args.sends_per_second,
+                                flood=args.flood)
+        for name, r in (("without flood", calm), ("with flood", flooded)):
+            print(f"delay {r['delay_ms']:3d} ms, {r['users']} users {name:13s}: {r['per_second']:6.1f} answers/s  "
+                  f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  bot CPU {r['bot_cpu']:.0%}", flush=True)
+        print(f"  flooder sent {flooded['flood_sent_per_s']:.1f} messages/s and got {flooded['flood_replies_per_s']:.2f} "
+              f"messages/s back, at least {flooded['flood_min_gap_s']:.2f} s apart; others' p99 "
+              f"{flooded['p99_ms'] / calm['p99_ms'] - 1:+.0%}", flush=True)
 
 
 if __name__ == "__main__":

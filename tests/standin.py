@@ -87,6 +87,10 @@ class StandIn:
         self.refuse_unmodified = False
         self._shown: dict[tuple[int, int], str] = {}  # (chat, message) -> text + markup last shown
         self.delay = 0.0
+        # Set: answerCallbackQuery is refused, like Telegram's 400 "query is too old", for a press made more
+        # than this many seconds ago, for one already answered, and for an id the stand-in never issued.
+        self.query_ttl: float | None = None
+        self._queries: dict[str, float] = {}  # callback query id -> when it was pressed
         self.max_per_second: float | None = None  # answer 429 beyond this many sends per second, like Telegram
         self.too_many: int = 0  # 429s served
         self.keep_calls = True  # False: count sends only (benchmarks with 100k messages)
@@ -139,6 +143,11 @@ class StandIn:
                 del self.fail_next[i]
                 self.failures_served.append((method, status))
                 return web.json_response({"ok": False, "error_code": status, **extra}, status=status)
+        if self.query_ttl is not None and method == "answerCallbackQuery":
+            pressed = self._queries.pop(str(params.get("callback_query_id")), None)
+            if pressed is None or time.monotonic() - pressed > self.query_ttl:
+                return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: query is too "
+                                          "old and response timeout expired or query ID is invalid"}, status=400)
         if self.max_per_second and method.startswith("send"):
             now = time.monotonic()
             self._window = [t for t in self._window if now - t < 1.0]
@@ -261,9 +270,11 @@ class StandIn:
     async def tap(self, user_id: int, message_call: Call, data: str) -> dict:
         """Press an inline button under a message the bot sent."""
         msg_id = message_call.params.get("message_id") or message_call.result["message_id"]
+        query_id = str(next(self._message_ids))
+        self._queries[query_id] = time.monotonic()
         update = {
             "callback_query": {
-                "id": str(next(self._message_ids)),
+                "id": query_id,
                 "from": self.user(user_id),
                 "chat_instance": str(user_id),
                 "data": data,

@@ -282,6 +282,25 @@ async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank)
     assert len(verdicts) == 1, [c.method for c in verdicts]
 
 
+async def handled_between(bot, first: int, last: int, want: int, tries: int = 100) -> int:
+    """How many updates with ids first..last are recorded as handled, waiting up to tries/10 s for `want`."""
+    from bot.storage.db import Database
+
+    done = 0
+    for _ in range(tries):
+        db = await Database.open(bot.settings.db)
+        try:
+            async with db.read() as conn:
+                done = (await conn.execute_fetchall(
+                    "SELECT COUNT(*) FROM processed_updates WHERE update_id BETWEEN ? AND ?", (first, last)))[0][0]
+        finally:
+            await db.close()
+        if done >= want:
+            break
+        await asyncio.sleep(0.1)
+    return done
+
+
 async def test_a_flooding_user_gets_at_most_one_message_a_second(bot, standin: StandIn, bank):
     """50 messages a second from one person: every one is handled, the bot answers them at most once a
     second, stops answering pointers while the flood lasts, and keeps serving someone else."""
@@ -296,21 +315,7 @@ async def test_a_flooding_user_gets_at_most_one_message_a_second(bot, standin: S
     question = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == other, after=mark)
     assert question_in(bank, question.text)
 
-    from bot.storage.db import Database
-
-    last = pushed[-1]["update_id"]
-    for _ in range(100):
-        db = await Database.open(bot.settings.db)
-        try:
-            async with db.read() as conn:
-                done = (await conn.execute_fetchall(
-                    "SELECT COUNT(*) FROM processed_updates WHERE update_id BETWEEN ? AND ?",
-                    (pushed[0]["update_id"], last)))[0][0]
-        finally:
-            await db.close()
-        if done >= 101:
-            break
-        await asyncio.sleep(0.1)
+    done = await handled_between(bot, pushed[0]["update_id"], pushed[-1]["update_id"], want=101)
     assert done >= 101, f"{done} of 101 updates handled"
     await asyncio.sleep(1.5)  # anything still to be sent would be sent now
     sent = [c for c in standin.calls[mark:] if c.method.startswith("send") and c.chat_id == flooder]
@@ -318,3 +323,23 @@ async def test_a_flooding_user_gets_at_most_one_message_a_second(bot, standin: S
     assert sent, "the flooder got no pointer at all"
     assert len(sent) <= 10, f"{len(sent)} replies to a flood of 100"
     assert all(g >= 0.9 for g in gaps), f"messages to one chat closer than a second apart: {gaps}"
+
+
+async def test_a_quiz_flood_gets_a_few_questions_not_a_queue_of_them(bot, standin: StandIn, bank):
+    """100 /quiz at 50 a second: at one message a second, asking each would keep the chat busy for 100 s.
+    The bot asks once per burst instead, and has handled the whole flood within seconds."""
+    flooder = 850_003
+    mark = len(standin.calls)
+    pushed = [await standin.send_text(flooder, "/quiz")]
+    for _ in range(99):
+        await asyncio.sleep(0.02)
+        pushed.append(await standin.send_text(flooder, "/quiz"))
+
+    done = await handled_between(bot, pushed[0]["update_id"], pushed[-1]["update_id"], want=100)
+    assert done >= 100, f"{done} of 100 updates handled 10 s after the flood"
+    await asyncio.sleep(1.5)
+    asked = [c for c in standin.calls[mark:] if c.method == "sendMessage" and c.chat_id == flooder]
+    assert 1 <= len(asked) <= 10, f"{len(asked)} questions for a flood of 100 /quiz"
+    assert all(question_in(bank, c.text) for c in asked)
+    gaps = [b.at - a.at for a, b in zip(asked, asked[1:])]
+    assert all(g >= 0.9 for g in gaps), gaps

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
 PUSH_INTERVAL = 20.0  # seconds between looks at who is due for a drill or reminder
-MAX_CONCURRENT_UPDATES = 64  # updates handled at once (each person's still one at a time)
+MAX_CONCURRENT_UPDATES = 128  # updates handled at once (each person's still one at a time)
 
 
 def _utc_now() -> datetime:
@@ -53,7 +53,9 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         .base_url(f"{settings.telegram_api_url}/bot")
         .base_file_url(f"{settings.telegram_api_url}/file/bot")
         # aiohttp instead of the default httpx: ~10x the requests per second on one core (see bot/tg/http.py).
-        .request(AiohttpRequest(connection_pool_size=jobs.CONCURRENCY + 8))
+        # Pool: one connection for every update in progress and every push in flight, so a slow network
+        # (bench/load.py --delays 0.05) is not throttled by waiting for a free connection.
+        .request(AiohttpRequest(connection_pool_size=MAX_CONCURRENT_UPDATES + jobs.CONCURRENCY))
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10))
         # Updates are fetched by bot/tg/intake.py (stored before they are confirmed), not PTB's Updater.
         .updater(None)

@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 from bot.services.exam import ExamService, Overview, Page, Paused, Refusal, Result, ReviewPage
 from bot.services.progress import ProgressService
 from bot.tg import render
+from bot.tg.acks import ack
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +89,9 @@ async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def _show(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, shown: Shown) -> None:
     """Answer the tap and put the new view in place of the message the button was under."""
     if isinstance(shown, Refusal):
-        await query.answer(render.exam_refusal(shown.value))
+        await ack(query, render.exam_refusal(shown.value))
         return
-    await query.answer(render.exam_time_up() if isinstance(shown, Result) and shown.late else None)
+    await ack(query, render.exam_time_up() if isinstance(shown, Result) and shown.late else None)
     text, keyboard = _view(shown)
     try:
         await query.edit_message_text(text, parse_mode=HTML, reply_markup=keyboard)
@@ -191,7 +192,7 @@ async def on_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """The user's past mock exams."""
     query = update.callback_query
     past = await exam_service(context).history(query.from_user.id)
-    await query.answer()
+    await ack(query)
     try:
         await query.edit_message_text(render.exam_history_text(past), parse_mode=HTML,
                                       reply_markup=render.exam_history_keyboard(past))

@@ -22,6 +22,7 @@ from bot.domain.competition import SECONDS_CHOICES
 from bot.services.daily import find_zone
 from bot.services.groups import Final, GroupService, Press, Reveal, SendQuestion, Started, Step
 from bot.tg import render
+from bot.tg.acks import ack
 from bot.tg.ordering import PerUserOrder
 
 log = logging.getLogger(__name__)
@@ -211,22 +212,22 @@ async def on_group_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         Press.closed: render.question_closed(),
         Press.unknown: render.stale_button(),
     }[result.outcome]
-    await query.answer(text)
+    await ack(query, text)
 
 
 async def on_group_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A settings button (time per question, who may start); admins only."""
     query = update.callback_query
     if not _in_group(update) or not await _is_admin(update, context):
-        await query.answer(render.admins_only())
+        await ack(query, render.admins_only())
         return
     key, value = context.match.group(1), int(context.match.group(2))
     if key == "s" and value not in SECONDS_CHOICES:
-        await query.answer(render.invalid_setting())
+        await ack(query, render.invalid_setting())
         return
     change = {"seconds": value} if key == "s" else {"open_to_all": bool(value)}
     group = await service(context).update_settings(update.effective_chat.id, **change)
-    await query.answer("Saved ✅")
+    await ack(query, "Saved ✅")
     try:
         await query.edit_message_text(render.group_settings_text(group), parse_mode=HTML,
                                       reply_markup=render.group_settings_keyboard(group, SECONDS_CHOICES))

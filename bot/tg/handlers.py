@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -13,6 +14,8 @@ from bot.domain.schedule import parse_hhmm
 from bot.services.daily import SIZES, DailyService, DrillSummary, find_zone
 from bot.services.quiz import AnswerResult, Asked, Outcome, QuizService
 from bot.tg import render
+from bot.tg.acks import ack
+from bot.tg.sends import edit_html, send_html
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask the user one question now."""
+    if flooding(update, context):  # a /quiz further down their queue asks instead: one question per burst
+        log.info("update %s: sender is flooding; /quiz left to a later one", update.update_id)
+        return
     user, _ = await _meet(update, context)
     await _send_question(context, user.id, update.effective_chat.id)
 
@@ -104,10 +110,8 @@ async def _send_question(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_
 
 
 async def send_asked(context: ContextTypes.DEFAULT_TYPE, chat_id: int, asked: Asked) -> None:
-    message = await context.bot.send_message(
-        chat_id, render.question_text(asked), parse_mode=HTML, reply_markup=render.question_keyboard(asked)
-    )
-    await quiz_service(context).attach_message(asked.ask_id, message.message_id)
+    message_id = await send_html(context.bot, chat_id, render.question_text(asked), render.question_keyboard(asked))
+    await quiz_service(context).attach_message(asked.ask_id, message_id)
 
 
 async def _continue_drill(context: ContextTypes.DEFAULT_TYPE, result: AnswerResult) -> None:
@@ -135,7 +139,7 @@ async def _refuse(query: CallbackQuery, result_outcome: Outcome) -> None:
         Outcome.expired: render.stale_button(),
         Outcome.forged: render.forged_button(),
     }[result_outcome]
-    await query.answer(text)
+    await ack(query, text)
 
 
 async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -154,7 +158,7 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if toggled.outcome is not Outcome.recorded or toggled.asked is None:
         await _refuse(query, toggled.outcome)
         return
-    await query.answer()
+    await ack(query)
     try:
         await query.edit_message_reply_markup(render.question_keyboard(toggled.asked, toggled.selected))
     except BadRequest as exc:  # "message is not modified" after a duplicate tap: nothing to change
@@ -177,20 +181,33 @@ async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAUL
     assert result.ask is not None and result.question is not None
     in_drill = result.ask.drill_id is not None
     asked = svc.asked_view(result.ask.id, result.question, result.ask.option_order)
-    await query.answer("✅ Right!" if result.correct else "❌ Not quite")
+    # The toast and the verdict go out together: one network round trip less before the user sees the result.
+    toast = asyncio.create_task(ack(query, "✅ Right!" if result.correct else "❌ Not quite"))
     text = render.choice_result_text(asked, result)
     keyboard = render.answer_keyboard(ask_id, in_drill)
+    # The message pressed is the one to edit; the ask's own record of it serves for a press that lacks it.
+    message_id = query.message.message_id if query.message is not None else result.ask.message_id
     try:
-        await query.edit_message_text(text, parse_mode=HTML, reply_markup=keyboard)
-    except BadRequest as exc:
-        if "not modified" in exc.message:  # a replayed answer: the message shows the verdict already
-            log.debug("question message already shows the result")
-        else:
-            # The question message is gone or too old to edit: the answer is saved, so say it in a new message.
-            log.info("could not edit question message (%s); sending the result instead", exc)
-            await context.bot.send_message(result.ask.chat_id, text, parse_mode=HTML, reply_markup=keyboard)
+        await _show_verdict(context, result.ask.chat_id, message_id, text, keyboard)
+    finally:
+        await toast
     if in_drill:
         await _continue_drill(context, result)
+
+
+async def _show_verdict(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int | None, text: str,
+                        keyboard: InlineKeyboardMarkup) -> None:
+    """Edit the question into its verdict; if it cannot be edited, the answer is saved, so say it anew."""
+    if message_id is not None:
+        try:
+            await edit_html(context.bot, chat_id, message_id, text, keyboard)
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message:  # a replayed answer: the message shows the verdict already
+                log.debug("question message already shows the result")
+                return
+            log.info("could not edit question message (%s); sending the result instead", exc)
+    await send_html(context.bot, chat_id, text, keyboard)
 
 
 async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -199,9 +216,9 @@ async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ask_id = int(context.match.group(1))
     svc = quiz_service(context)
     if not await svc.is_latest(query.from_user.id, ask_id):
-        await query.answer("You already have a newer question above 👇")
+        await ack(query, "You already have a newer question above 👇")
         return
-    await query.answer()
+    await ack(query)
     try:
         await query.edit_message_reply_markup(render.report_keyboard(ask_id))
     except BadRequest as exc:
@@ -219,7 +236,7 @@ async def on_daily_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Pick the daily drill's time from its settings message."""
     at = parse_hhmm(context.match.group(1))
     if at is None:
-        await update.callback_query.answer(render.invalid_setting())
+        await ack(update.callback_query, render.invalid_setting())
         return
     await _daily_button(update, context, enabled=True, daily_time=at)
 
@@ -228,7 +245,7 @@ async def on_daily_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Pick the daily drill's size from its settings message."""
     size = int(context.match.group(1))
     if size not in SIZES:
-        await update.callback_query.answer(render.invalid_setting())
+        await ack(update.callback_query, render.invalid_setting())
         return
     await _daily_button(update, context, size=size)
 
@@ -237,7 +254,7 @@ async def _daily_button(update: Update, context: ContextTypes.DEFAULT_TYPE, **ch
     query = update.callback_query
     user, _ = await _meet(update, context)
     settings = await daily_service(context).update(user.id, **change)
-    await query.answer("Saved ✅")
+    await ack(query, "Saved ✅")
     try:
         await query.edit_message_text(render.daily_text(settings), parse_mode=HTML,
                                       reply_markup=render.daily_keyboard(settings))
@@ -250,11 +267,11 @@ async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     found = find_zone(context.match.group(1))
     if found.zone is None or found.zone != context.match.group(1):
-        await query.answer(render.invalid_setting())
+        await ack(query, render.invalid_setting())
         return
     user, _ = await _meet(update, context)
     await daily_service(context).update(user.id, tz=found.zone)
-    await query.answer("Saved ✅")
+    await ack(query, "Saved ✅")
     try:
         await query.edit_message_text(render.timezone_set(found.zone), parse_mode=HTML)
     except BadRequest as exc:
@@ -268,23 +285,23 @@ async def on_resume_drill(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     chat_id = query.message.chat.id if query.message else user.id
     asked = await daily_service(context).resume(user.id, chat_id)
     if asked is None:
-        await query.answer(render.nothing_to_resume())
+        await ack(query, render.nothing_to_resume())
         return
-    await query.answer()
+    await ack(query)
     await send_asked(context, chat_id, asked)
 
 
 async def on_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Answer a question now' under a reminder."""
     query = update.callback_query
-    await query.answer()
+    await ack(query)
     user, _ = await _meet(update, context)
     await _send_question(context, user.id, query.message.chat.id if query.message else user.id)
 
 
 async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Button data we never sent (forged, or from an older version of the bot)."""
-    await update.callback_query.answer(render.stale_button())
+    await ack(update.callback_query, render.stale_button())
 
 
 # --- messages ---------------------------------------------------------------
@@ -308,12 +325,18 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(render.already_answered())
         return
     in_drill = result.ask.drill_id is not None
-    await message.reply_html(render.fill_result_text(result), reply_markup=render.answer_keyboard(result.ask.id, in_drill))
+    await send_html(context.bot, message.chat_id, render.fill_result_text(result),
+                    render.answer_keyboard(result.ask.id, in_drill))
     if in_drill:
         await _continue_drill(context, result)
 
 
 FLOOD_BACKLOG = 3  # a person's updates waiting behind this one, beyond which pointers are not sent
+
+
+def flooding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """More than FLOOD_BACKLOG of this person's updates are waiting: they send faster than one can answer."""
+    return context.application.update_processor.backlog(update) > FLOOD_BACKLOG
 
 
 async def _nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, html: bool = False) -> None:
@@ -322,7 +345,7 @@ async def _nudge(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, 
     Telegram allows one message per second into a chat; answering each of 50 stickers a second would
     keep the bot busy replying for minutes after the flood ends.
     """
-    if context.application.update_processor.backlog(update) > FLOOD_BACKLOG:
+    if flooding(update, context):
         log.info("update %s: sender is flooding; pointer not sent", update.update_id)
         return
     await update.effective_message.reply_text(text, parse_mode=HTML if html else None)
@@ -367,7 +390,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(render.internal_error())
+            await ack(update.callback_query, render.internal_error())
         else:
             await context.bot.send_message(update.effective_chat.id, render.internal_error())
     except TelegramError as exc:

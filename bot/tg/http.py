@@ -9,6 +9,7 @@ supports custom backends through `BaseRequest`; this is one, kept as small as it
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import aiohttp
@@ -80,7 +81,8 @@ class AiohttpRequest(BaseRequest):
             last = attempt == self._retries
             try:
                 # Built anew each attempt: aiohttp's FormData can be sent only once.
-                async with self._session.request(method, url, data=_body(request_data), timeout=timeout) as response:
+                async with self._session.request(method, url, data=_body(request_data), timeout=timeout,
+                                                 headers=_headers(request_data)) as response:
                     status, payload = response.status, await response.read()
             except (TimeoutError, asyncio.TimeoutError) as exc:
                 raise TimedOut from exc
@@ -99,11 +101,20 @@ class AiohttpRequest(BaseRequest):
         raise AssertionError("unreachable")
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+_JSON = {"Content-Type": "application/json"}
+
+
+def _headers(request_data: RequestData | None) -> dict[str, str] | None:
+    return _JSON if request_data is not None and not request_data.contains_files else None
+
+
+def _body(request_data: RequestData | None) -> aiohttp.FormData | bytes | None:
     if request_data is None:
         return None
     if not request_data.contains_files:
-        return request_data.json_parameters
+        # One JSON document (the Bot API takes application/json) rather than a urlencoded form: encoding
+        # the form quoted every character of every text and was ~5% of the bot's CPU under load.
+        return json.dumps(request_data.parameters, ensure_ascii=False).encode()
     form = aiohttp.FormData()
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)

@@ -14,6 +14,7 @@ from bot.services.exam import Page, Result, ReviewPage
 from bot.services.quiz import AnswerResult
 from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, StudyService, Summary
 from bot.tg import render
+from bot.tg.acks import ack
 from bot.tg.exam import exam_service
 from bot.tg.handlers import HTML, _meet, on_unknown_command, quiz_service, send_asked
 
@@ -158,7 +159,7 @@ async def _edit(query, text: str, keyboard) -> None:
 async def on_domains(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'◀ Domains' in the picker."""
     query = update.callback_query
-    await query.answer()
+    await ack(query)
     size = int(context.match.group(1) or 0)
     await _edit(query, render.drill_picker_text(), render.drill_domains_keyboard(study_service(context).domains(), size))
 
@@ -169,9 +170,9 @@ async def on_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, _ = await _meet(update, context)
     got = await study_service(context).topics(user.id, int(context.match.group(1)))
     if got is None:
-        await query.answer(render.stale_button())
+        await ack(query, render.stale_button())
         return
-    await query.answer()
+    await ack(query)
     domain, topics = got
     size = int(context.match.group(2) or 0)
     await _edit(query, render.drill_topics_text(domain, size), render.drill_topics_keyboard(topics, size))
@@ -183,9 +184,9 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     topic_id, size = context.match.group(1), int(context.match.group(2))
     svc = study_service(context)
     if not svc.is_topic(topic_id):
-        await query.answer(render.stale_button())
+        await ack(query, render.stale_button())
         return
-    await query.answer()
+    await ack(query)
     user, _ = await _meet(update, context)
     await _start_topic(context, user.id, _chat_of(update), topic_id, size or None)
 
@@ -208,9 +209,9 @@ async def on_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     moved = await study_service(context).skip(int(context.match.group(1)), query.from_user.id)
     if moved is None:
-        await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
+        await ack(query, await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
-    await query.answer("Skipped ⏭")
+    await ack(query, "Skipped ⏭")
     await _drop_buttons(query)
     await _send_moved(context, _chat_of(update), moved)
 
@@ -220,9 +221,9 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     summary = await study_service(context).stop(int(context.match.group(1)), query.from_user.id)
     if summary is None:
-        await query.answer(await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
+        await ack(query, await _gone_or_forged(context, int(context.match.group(1)), query.from_user.id))
         return
-    await query.answer("Stopped ⏹")
+    await ack(query, "Stopped ⏹")
     await _drop_buttons(query)
     await _send_summary(context, _chat_of(update), summary)
 
@@ -233,13 +234,13 @@ async def on_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, _ = await _meet(update, context)
     chat_id = _chat_of(update)
     if await _exam_in_the_way(context, user.id, chat_id):
-        await query.answer()
+        await ack(query)
         return
     started = await study_service(context).retry(user.id, chat_id, int(context.match.group(1)))
     if started is None or started.asked is None:
-        await query.answer(render.nothing_to_retry())
+        await ack(query, render.nothing_to_retry())
         return
-    await query.answer()
+    await ack(query)
     await send_asked(context, chat_id, started.asked)
 
 
@@ -248,9 +249,9 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     ask_id = int(context.match.group(1))
     if not await study_service(context).owns(ask_id, query.from_user.id):
-        await query.answer(render.forged_button())
+        await ack(query, render.forged_button())
         return
-    await query.answer()
+    await ack(query)
     try:
         await query.edit_message_reply_markup(render.report_reasons_keyboard(ask_id))
     except BadRequest as exc:
@@ -287,10 +288,10 @@ async def on_report_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await _meet(update, context)
     got = await study_service(context).report(ask_id, query.from_user.id, reason)
     if got is None:
-        await query.answer(render.forged_button())
+        await ack(query, render.forged_button())
         return
     stored, in_drill = got
-    await query.answer(render.report_thanks(reason, stored), show_alert=False)
+    await ack(query, render.report_thanks(reason, stored), show_alert=False)
     if await _restore_exam_review(context, query, ask_id):
         return
     # A drill's next question already follows; only a lone /quiz answer keeps its 'Next' button.
@@ -302,9 +303,9 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     ask_id = int(context.match.group(1))
     if not await study_service(context).owns(ask_id, query.from_user.id):
-        await query.answer(render.forged_button())
+        await ack(query, render.forged_button())
         return
-    await query.answer()
+    await ack(query)
     if await _restore_exam_review(context, query, ask_id):
         return
     await _restore(query, ask_id, not await _is_latest(context, query.from_user.id, ask_id))
@@ -313,7 +314,7 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The /forget confirmation: delete everything (never re-creating the user), or do nothing."""
     query = update.callback_query
-    await query.answer()
+    await ack(query)
     if context.match.group(1) == "yes":
         await study_service(context).forget(query.from_user.id)
         text = render.forget_done()
