@@ -159,3 +159,89 @@ async def test_deleting_a_user_deletes_their_answers(tmp_path: Path):
     async with db.read() as conn, conn.execute("SELECT COUNT(*) FROM asks") as cur:
         assert (await cur.fetchone())[0] == 0  # foreign keys are on: ON DELETE CASCADE ran
     await db.close()
+
+
+async def test_group_commit_shares_commits_and_isolates_failures(tmp_path: Path):
+    """Transactions queued together share one COMMIT; one that fails leaves its neighbours' writes alone;
+    each is visible to another connection as soon as its `tx()` block has exited."""
+    import asyncio
+
+    path = tmp_path / "g.sqlite3"
+    db = await Database.open(path)
+    async with db.tx() as conn:
+        await conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+    watcher = sqlite3.connect(path)  # PRAGMA data_version moves once per commit made by another connection
+    commits_before = watcher.execute("PRAGMA data_version").fetchone()[0]
+
+    async def write(k: int) -> None:
+        async with db.tx() as conn:
+            await conn.execute("INSERT INTO t (k, v) VALUES (?, 'first')", (k,))
+            await asyncio.sleep(0)  # let others queue up behind this one
+            if k % 10 == 7:
+                raise RuntimeError("this one fails")
+            await conn.execute("UPDATE t SET v = 'done' WHERE k = ?", (k,))
+        # Durable and visible to everyone the moment the block is left.
+        with sqlite3.connect(path) as other:
+            assert other.execute("SELECT v FROM t WHERE k = ?", (k,)).fetchone() == ("done",)
+
+    results = await asyncio.gather(*(write(k) for k in range(100)), return_exceptions=True)
+    failed = [k for k, r in enumerate(results) if isinstance(r, Exception)]
+    assert failed == [k for k in range(100) if k % 10 == 7]
+    assert all(isinstance(results[k], RuntimeError) for k in failed)
+    commits = watcher.execute("PRAGMA data_version").fetchone()[0] - commits_before
+    assert 1 <= commits < 50, f"{commits} commits for 100 transactions queued together"
+    rows = dict(watcher.execute("SELECT k, v FROM t").fetchall())
+    assert rows == {k: "done" for k in range(100) if k % 10 != 7}
+    watcher.close()
+    await db.close()
+
+
+async def test_group_commit_survives_a_failed_begin(tmp_path: Path):
+    """Another process holds the write lock past the busy timeout: the transaction fails cleanly, and the
+    next one, once the lock is free, commits."""
+    path = tmp_path / "b.sqlite3"
+    db = await Database.open(path)
+    async with db.tx() as conn:
+        await conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+    await db.conn.execute("PRAGMA busy_timeout = 100")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        async with db.tx() as conn:
+            await conn.execute("INSERT INTO t (k) VALUES (1)")
+    holder.execute("ROLLBACK")
+    holder.close()
+    async with db.tx() as conn:
+        await conn.execute("INSERT INTO t (k) VALUES (2)")
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT k FROM t").fetchall() == [(2,)]
+    await db.close()
+
+
+async def test_group_commit_lost_by_sqlite_fails_everyone_in_it_and_no_one_else(tmp_path: Path):
+    """Some errors end SQLite's whole transaction (disk full, I/O, RAISE(ROLLBACK) here): every transaction
+    in that batch must fail, none may report success without its row, and later batches work."""
+    import asyncio
+
+    path = tmp_path / "r.sqlite3"
+    db = await Database.open(path)
+    async with db.tx() as conn:
+        await conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
+        await conn.execute("CREATE TRIGGER boom BEFORE INSERT ON t WHEN NEW.k = 13 "
+                           "BEGIN SELECT RAISE(ROLLBACK, 'boom'); END")
+
+    async def write(k: int) -> None:
+        async with db.tx() as conn:
+            await asyncio.sleep(0)
+            await conn.execute("INSERT INTO t (k) VALUES (?)", (k,))
+
+    results = await asyncio.gather(*(write(k) for k in range(40)), return_exceptions=True)
+    ok = {k for k, r in enumerate(results) if r is None}
+    assert 13 not in ok and len(ok) < 40
+    with sqlite3.connect(path) as other:
+        stored = {k for (k,) in other.execute("SELECT k FROM t")}
+    assert stored == ok  # nobody was told "saved" for a row that is not there, and nothing failed yet stored
+    await write(100)
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT COUNT(*) FROM t WHERE k = 100").fetchone() == (1,)
+    await db.close()
