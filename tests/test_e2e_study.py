@@ -369,6 +369,12 @@ def _add_foreign_table(db: Path, user: int) -> None:
         conn.execute("CREATE TABLE IF NOT EXISTS future_feature "
                      "(id INTEGER PRIMARY KEY, user_id INTEGER, points INTEGER)")
         conn.execute("INSERT INTO future_feature (user_id, points) VALUES (?, 7)", (user,))
+        # A finished mock exam of one question: its item row has no user_id, only the exam's.
+        ask_id = conn.execute("SELECT MIN(id) FROM asks WHERE user_id = ?", (user,)).fetchone()[0]
+        exam_id = conn.execute(
+            "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, started_at) "
+            "VALUES (?, ?, 1, 60, 'finished', '2026-11-23T09:00:00+00:00')", (user, user)).lastrowid
+        conn.execute("INSERT INTO exam_items (exam_id, position, ask_id) VALUES (?, 0, ?)", (exam_id, ask_id))
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -394,6 +400,7 @@ async def test_export_sends_every_table_about_the_user(env, standin: StandIn, ba
     await make_history(standin, bank, USER)
     await make_history(standin, bank, OTHER)
     await add_foreign_table(db, USER)
+    await add_foreign_table(db, OTHER)
 
     mark = len(standin.calls)
     await standin.send_text(USER, "/export")
@@ -405,7 +412,11 @@ async def test_export_sends_every_table_about_the_user(env, standin: StandIn, ba
     assert data["profile"]["id"] == USER and data["profile"]["first_name"] == "Ada"
     assert data["settings"] == {"tz": "UTC", "daily_enabled": 1, "daily_time": "07:30", "daily_size": 5}
     tables = data["tables"]
+    exam_items = tables.pop("exam_items")
     assert set(tables) == set(tables_with_user_id(db))
+    mine = rows(db, "SELECT i.exam_id, i.ask_id FROM exam_items i JOIN exams e ON e.id = i.exam_id WHERE e.user_id = ?",
+                USER)
+    assert [(r["exam_id"], r["ask_id"]) for r in exam_items] == [tuple(r) for r in mine] and len(mine) == 1
     for name, table_rows in tables.items():
         assert all(r["user_id"] == USER for r in table_rows), name
         assert len(table_rows) == rows(db, f'SELECT COUNT(*) FROM "{name}" WHERE user_id = ?', USER)[0][0], name

@@ -50,6 +50,26 @@ class ReportCount:
     last_at: datetime
 
 
+async def _child_tables(conn: aiosqlite.Connection, users_tables: list[str]) -> list[tuple[str, str, str, str]]:
+    """(table, column, parent, parent key) for each table without user_id whose first foreign key into
+    a table with user_id says whose its rows are."""
+    found = []
+    async with conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ) as cur:
+        tables = [r[0] for r in await cur.fetchall()]
+    for table in tables:
+        if table in users_tables or table == "users":
+            continue
+        async with conn.execute('SELECT "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id',
+                                (table,)) as cur:
+            keys = [(parent, column, key) for parent, column, key in await cur.fetchall() if parent in users_tables]
+        if keys:
+            parent, column, key = keys[0]
+            found.append((table, column, parent, key or "id"))
+    return found
+
+
 async def _user_tables(conn: aiosqlite.Connection) -> list[str]:
     """Every table with a user_id column, found from the schema itself so tables added later are included."""
     async with conn.execute(
@@ -274,8 +294,16 @@ class StudyRepo:
             out: dict[str, list[dict]] = {}
             async with conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cur:
                 out["users"] = [dict(r) for r in await cur.fetchall()]
-            for table in await _user_tables(conn):
+            users_tables = await _user_tables(conn)
+            for table in users_tables:
                 async with conn.execute(f"SELECT * FROM {_quote(table)} WHERE user_id = ?", (user_id,)) as cur:
+                    out[table] = [dict(r) for r in await cur.fetchall()]
+            # Rows with no user_id of their own that belong to one of the user's rows (an exam's items).
+            for table, column, parent, key in await _child_tables(conn, users_tables):
+                async with conn.execute(
+                    f"SELECT * FROM {_quote(table)} WHERE {_quote(column)} IN "  # noqa: S608 (names from the schema)
+                    f"(SELECT {_quote(key)} FROM {_quote(parent)} WHERE user_id = ?)", (user_id,)
+                ) as cur:
                     out[table] = [dict(r) for r in await cur.fetchall()]
         return out
 
@@ -291,6 +319,9 @@ class StudyRepo:
                 deleted[table] = cur.rowcount
             cur = await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
             deleted["users"] = cur.rowcount
+            # The pragma lasts until COMMIT, which this transaction shares with others (group commit):
+            # switch it back so their constraints are checked at once, as usual.
+            await conn.execute("PRAGMA defer_foreign_keys = OFF")
         return deleted
 
 
