@@ -375,6 +375,10 @@ def _add_foreign_table(db: Path, user: int) -> None:
             "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, started_at) "
             "VALUES (?, ?, 1, 60, 'finished', '2026-11-23T09:00:00+00:00')", (user, user)).lastrowid
         conn.execute("INSERT INTO exam_items (exam_id, position, ask_id) VALUES (?, 0, ?)", (exam_id, ask_id))
+        # A group round this user started: `started_by` names them without a foreign key.
+        conn.execute("INSERT OR IGNORE INTO groups (chat_id, joined_at) VALUES (-100777, '2026-11-23T09:00:00+00:00')")
+        conn.execute("INSERT INTO rounds (chat_id, started_by, questions, orders, seconds, status, started_at) "
+                     "VALUES (-100777, ?, '[]', '[]', 20, 'finished', '2026-11-23T09:00:00+00:00')", (user,))
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -447,7 +451,7 @@ async def test_forget_asks_first_and_then_leaves_no_row(env, standin: StandIn, b
     await add_foreign_table(db, OTHER)
     before_other = references(db, OTHER)
     assert {"users.id", "asks.user_id", "cards.user_id", "days.user_id", "drills.user_id", "reports.user_id",
-            "future_feature.user_id"} <= set(references(db, USER))
+            "future_feature.user_id", "rounds.started_by"} <= set(references(db, USER))
 
     confirm = await say(standin, "/forget")
     assert "Delete all your data?" in confirm.plain

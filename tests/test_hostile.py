@@ -343,3 +343,31 @@ async def test_a_quiz_flood_gets_a_few_questions_not_a_queue_of_them(bot, standi
     assert all(question_in(bank, c.text) for c in asked)
     gaps = [b.at - a.at for a, b in zip(asked, asked[1:])]
     assert all(g >= 0.9 for g in gaps), gaps
+
+
+async def test_a_quiz_followed_by_a_burst_of_other_messages_is_still_asked(bot, standin: StandIn, bank):
+    """Only a /quiz with another /quiz waiting behind it is left out during a flood."""
+    user = 850_004
+    mark = len(standin.calls)
+    # The second /quiz and eight more messages queue up while the first /quiz is handled.
+    await standin.send_text(user, "/quiz")
+    await standin.send_text(user, "/quiz")
+    for i in range(8):
+        await standin.send_text(user, f"hello {i}")
+
+    def is_question(c) -> bool:
+        return c.method == "sendMessage" and c.chat_id == user and bool(c.markup or "Type your answer" in c.text)
+
+    first = await standin.wait_for(is_question, after=mark)
+    second = await standin.wait_for(is_question, after=standin.calls.index(first) + 1)
+    assert question_in(bank, first.text) and question_in(bank, second.text)
+
+
+async def test_a_lone_surrogate_echoed_back_does_not_break_the_reply(bot, standin: StandIn):
+    """JSON lets a client send half an emoji (a lone UTF-16 surrogate); a reply quoting it must still go out."""
+    user = 850_005
+    mark = len(standin.calls)
+    await standin.send_text(user, "/drill zz\ud83dzz")
+    reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+    assert "no topic called" in reply.plain
+    assert not [c for c in standin.calls[mark:] if "went wrong" in c.text]

@@ -245,3 +245,42 @@ async def test_group_commit_lost_by_sqlite_fails_everyone_in_it_and_no_one_else(
     with sqlite3.connect(path) as other:
         assert other.execute("SELECT COUNT(*) FROM t WHERE k = 100").fetchone() == (1,)
     await db.close()
+
+
+async def test_a_cancelled_transaction_leaves_nothing_half_done(tmp_path: Path):
+    """A cancelled statement still runs on the database thread: the rollback must wait for it, or half a
+    transaction is committed with the next one."""
+    import asyncio
+
+    path = tmp_path / "c.sqlite3"
+    db = await Database.open(path)
+    async with db.tx() as conn:
+        await conn.execute("CREATE TABLE t (k INTEGER, part INTEGER)")
+
+    async def two_rows(k: int) -> None:
+        async with db.tx() as conn:
+            await conn.execute("INSERT INTO t VALUES (?, 1)", (k,))
+            await conn.execute("INSERT INTO t VALUES (?, 2)", (k,))
+
+    for k in range(50):
+        task = asyncio.create_task(two_rows(k))
+        await asyncio.sleep(0)  # its first statement is on its way to the database thread
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(two_rows(1000 + k), 5)  # the writer is still usable
+    with sqlite3.connect(path) as other:
+        halves = other.execute("SELECT COUNT(*) FROM (SELECT k FROM t GROUP BY k HAVING COUNT(*) = 1)").fetchone()
+        assert halves == (0,)
+        assert other.execute("SELECT COUNT(DISTINCT k) FROM t WHERE k >= 1000").fetchone() == (50,)
+    await db.close()
+
+
+def test_every_foreign_key_cascades_or_sets_null(tmp_path: Path):
+    """/forget deletes table by table without deferring constraints; that is only safe while this holds."""
+    conn = sqlite3.connect(tmp_path / "fk.sqlite3")
+    for m in discover():
+        conn.executescript(m.sql)
+    keys = [(table, *fk) for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            for fk in conn.execute('SELECT "table", "from", on_delete FROM pragma_foreign_key_list(?)', (table,))]
+    assert keys and all(on_delete in ("CASCADE", "SET NULL") for *_, on_delete in keys), keys
+    conn.close()

@@ -146,6 +146,14 @@ class Conn:
     async def execute_fetchall(self, sql: str, params=()) -> list:
         return (await self.execute(sql, params)).rows
 
+    async def settle(self) -> None:
+        """Return once every statement sent so far has finished on the database thread."""
+        await asyncio.shield(self._conn._execute(_nothing))  # noqa: SLF001
+
+
+def _nothing() -> None:
+    return None
+
 
 async def _connect(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
@@ -212,20 +220,36 @@ class Database:
                 raise self._batch_error  # the batch is lost; writing on would run outside any transaction
             batch = self._batch
             conn._prefix.append("SAVEPOINT tx")
+            failed: BaseException | None = None
             try:
                 yield conn
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 (re-raised below, once the batch has settled)
+                failed = exc
                 await self._undo(exc)
-                raise
-            if "SAVEPOINT tx" in conn._prefix:  # nothing was written: nothing to keep
-                conn._prefix.remove("SAVEPOINT tx")
             else:
-                conn._prefix.append("RELEASE tx")  # rides along with the next transaction's first statement
-        await asyncio.shield(batch)
+                if "SAVEPOINT tx" in conn._prefix:  # nothing was written: nothing to keep
+                    conn._prefix.remove("SAVEPOINT tx")
+                else:
+                    conn._prefix.append("RELEASE tx")  # rides along with the next transaction's first statement
+        # A failed transaction may have failed because of its neighbours' writes (a unique key taken, say):
+        # its caller may act on that only once those writes are durable, and must not if they were lost.
+        try:
+            await asyncio.shield(batch)
+        except Exception as lost:
+            if failed is None:
+                raise
+            if not isinstance(failed, Exception):
+                raise failed from None  # a cancellation stays a cancellation
+            raise lost from failed
+        if failed is not None:
+            raise failed
 
     async def _undo(self, exc: BaseException) -> None:
         """Undo the failed transaction's writes and nobody else's (the caller holds the lock)."""
         conn = self._fast
+        # A cancelled statement is not taken back: it still runs on aiosqlite's thread. One more trip
+        # through that thread's queue (first in, first out) waits for it, so what ran is known below.
+        await conn.settle()
         if "SAVEPOINT tx" in conn._prefix:  # it never started; a BEGIN that timed out is kept for the next
             conn._prefix.remove("SAVEPOINT tx")
         else:
@@ -233,12 +257,14 @@ class Database:
                 await self.conn.execute("ROLLBACK TO tx")
                 await self.conn.execute("RELEASE tx")
             except sqlite3.Error as lost:
-                exc = lost
+                exc = exc if isinstance(exc, sqlite3.Error) else lost  # report the cause, not the symptom
         begun = "BEGIN IMMEDIATE" not in conn._prefix
         if isinstance(exc, sqlite3.Error) and begun and not self.conn.in_transaction:
             # SQLite ends the whole transaction by itself on some errors (disk full, I/O): the batch is gone.
             log.error("the open group commit was lost (%s); its transactions fail", exc)
-            self._batch_error = exc
+            # Its own type: a caller that handles, say, IntegrityError must not take this for one.
+            self._batch_error = sqlite3.OperationalError(f"the transaction was lost with its group commit: {exc}")
+            self._batch_error.__cause__ = exc
             conn._prefix.clear()
 
     async def _commit_when_queue_passed(self) -> None:

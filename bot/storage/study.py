@@ -51,8 +51,8 @@ class ReportCount:
 
 
 async def _child_tables(conn: aiosqlite.Connection, users_tables: list[str]) -> list[tuple[str, str, str, str]]:
-    """(table, column, parent, parent key) for each table without user_id whose first foreign key into
-    a table with user_id says whose its rows are."""
+    """(table, column, parent, parent key) for each table without user_id that has a foreign key into a
+    table with user_id: that key says whose its rows are (one such key is enough)."""
     found = []
     async with conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
@@ -311,17 +311,16 @@ class StudyRepo:
         """Delete every row about the user in one transaction; returns rows deleted per table."""
         deleted: dict[str, int] = {}
         async with self.db.tx() as conn:
-            # Rows of other users may point at this user's rows (e.g. a shared round); let the
-            # cascades settle before the constraints are checked at commit.
-            await conn.execute("PRAGMA defer_foreign_keys = ON")
+            # No deferred foreign keys: every reference is ON DELETE CASCADE or SET NULL, so each delete
+            # leaves the database consistent, and this transaction shares its COMMIT with others.
             for table in await _user_tables(conn):
                 cur = await conn.execute(f"DELETE FROM {_quote(table)} WHERE user_id = ?", (user_id,))
                 deleted[table] = cur.rowcount
+            # A column that names a user without a foreign key: who started a group round (the round stays).
+            cur = await conn.execute("UPDATE rounds SET started_by = NULL WHERE started_by = ?", (user_id,))
+            deleted["rounds.started_by"] = cur.rowcount
             cur = await conn.execute("DELETE FROM users WHERE id = ?", (user_id,))
             deleted["users"] = cur.rowcount
-            # The pragma lasts until COMMIT, which this transaction shares with others (group commit):
-            # switch it back so their constraints are checked at once, as usual.
-            await conn.execute("PRAGMA defer_foreign_keys = OFF")
         return deleted
 
 

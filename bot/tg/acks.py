@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import CallbackQuery
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +25,7 @@ async def ack(query: CallbackQuery, text: str | None = None, *, show_alert: bool
         if not _expired(exc):
             raise
         log.info("button press %s too old to answer; carrying on", query.id)
+    except TelegramError as exc:
+        # Timeouts, 5xx after the retries, floods: the toast is a courtesy; the verdict, the next question
+        # or the drill that follows it must not be lost over it.
+        log.warning("button press %s not answered (%s); carrying on", query.id, exc.__class__.__name__)

@@ -52,7 +52,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Ask the user one question now."""
-    if flooding(update, context):  # a /quiz further down their queue asks instead: one question per burst
+    if flooding(update, context) and _quiz_behind(update, context):  # one question per burst, the last one
         log.info("update %s: sender is flooding; /quiz left to a later one", update.update_id)
         return
     user, _ = await _meet(update, context)
@@ -332,6 +332,15 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 FLOOD_BACKLOG = 3  # a person's updates waiting behind this one, beyond which pointers are not sent
+
+
+def _quiz_behind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Another /quiz from the same person is waiting behind this one."""
+    for later in context.application.update_processor.behind(update):
+        words = (later.effective_message.text or "").split() if isinstance(later, Update) and later.effective_message else []
+        if words and words[0].split("@")[0] == "/quiz":
+            return True
+    return False
 
 
 def flooding(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -33,7 +33,7 @@ class PerUserOrder(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self.clock = clock
         self._turns: dict[tuple[str, int], asyncio.Lock] = {}
-        self._waiting: dict[tuple[str, int], int] = {}
+        self._waiting: dict[tuple[str, int], list[object]] = {}  # each person's updates waiting or running
         self._received: dict[int, datetime] = {}
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -61,19 +61,25 @@ class PerUserOrder(BaseUpdateProcessor):
             await super().process_update(update, coroutine)
             return
         lock = self._turns.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
+        line = self._waiting.setdefault(key, [])
+        line.append(update)
         try:
             async with lock:  # asyncio.Lock is first come, first served
                 await super().process_update(update, coroutine)
         finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
+            line.remove(update)
+            if not line:
                 del self._waiting[key], self._turns[key]
 
     def backlog(self, update: object) -> int:
         """How many of this update's user's updates are waiting or running (itself included)."""
         key = update_key(update)
-        return self._waiting.get(key, 0) if key is not None else 0
+        return len(self._waiting.get(key, ())) if key is not None else 0
+
+    def behind(self, update: object) -> list[object]:
+        """This update's user's updates that arrived after it and are still waiting."""
+        line = self._waiting.get(update_key(update), [])
+        return line[line.index(update) + 1:] if update in line else []
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
