@@ -337,7 +337,8 @@ FLOOD_BACKLOG = 3  # a person's updates waiting behind this one, beyond which po
 def _quiz_behind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Another /quiz from the same person is waiting behind this one."""
     for later in context.application.update_processor.behind(update):
-        words = (later.effective_message.text or "").split() if isinstance(later, Update) and later.effective_message else []
+        message = later.effective_message if isinstance(later, Update) else None
+        words = (message.text or "").split() if message is not None else []
         if words and words[0].split("@")[0] == "/quiz":
             return True
     return False
