@@ -3,6 +3,7 @@
     .venv/bin/python bench/kill9.py                         # 20 kills, 40 quiz users + 10 with a streak
     .venv/bin/python bench/kill9.py --kills 3 --users 6 --streak-users 3 --seed 1   # the CI version
     .venv/bin/python bench/kill9.py --faults 4              # plus 4 Bot API errors a second (429 and 5xx)
+    .venv/bin/python bench/kill9.py --contend 2             # while 2 processes spin the CPUs (a busy machine)
 
 The bot runs as its own process (`python -m bot`, a real SQLite file) against the Bot API stand-in
 in this process. Simulated users loop through /quiz questions (tap an option, tick + Submit, or
@@ -473,11 +474,20 @@ def main() -> None:
     parser.add_argument("--max-up", type=float, default=6.0)
     parser.add_argument("--faults", type=float, default=0.0, help="Bot API errors (429, 5xx) served per second")
     parser.add_argument("--keep", type=Path, default=None, help="move the database and the bot's log here afterwards")
+    parser.add_argument("--contend", type=int, default=0,
+                        help="processes that spin a CPU each for the whole run: races show up on a busy machine")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-    print(f"seed {seed}")
-    sys.exit(asyncio.run(run(args.kills, args.users, args.streak_users, seed, args.min_up, args.max_up, args.keep,
-                                 args.faults)))
+    print(f"seed {seed}" + (f", {args.contend} spinning processes" if args.contend else ""))
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.contend)]
+    try:
+        code = asyncio.run(run(args.kills, args.users, args.streak_users, seed, args.min_up, args.max_up, args.keep,
+                               args.faults))
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from bot import logs
 from bot.config import Settings
@@ -18,13 +19,18 @@ from bot.storage.db import MigrationError
 
 
 def _settings() -> Settings:
+    """The settings, or one line saying what is wrong with them and exit status 2 (never a traceback)."""
     try:
         return Settings()
     except ValidationError as exc:
-        for err in exc.errors():
-            name = str(err["loc"][0]) if err["loc"] else "configuration"
-            print(f"mlsquiz: {name.upper()}: {err['msg']}", file=sys.stderr)
-        sys.exit(2)
+        problems = "; ".join(
+            f"{str(err['loc'][0]).upper() if err['loc'] else 'configuration'}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+        print(f"mlsquiz: configuration error: {problems}", file=sys.stderr)
+    except SettingsError as exc:  # a value pydantic-settings could not even parse
+        print(f"mlsquiz: configuration error: {exc}", file=sys.stderr)
+    sys.exit(2)
 
 
 def _loop_factory():
@@ -64,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         except ContentError as exc:
             print(f"mlsquiz: {exc}", file=sys.stderr)
             return 1
-        from bot.tg.app import run
+        from bot.tg.app import TokenRejected, run
 
         try:
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
@@ -72,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         except MigrationError as exc:
             print(f"mlsquiz: {exc}", file=sys.stderr)
             return 1
+        except TokenRejected:
+            print("mlsquiz: Telegram rejected the token: check it with @BotFather", file=sys.stderr)
+            return 2
     return 0
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +24,8 @@ class Settings(BaseSettings):
     content: Path = Field(default=REPO_ROOT / "content", validation_alias="MLSQUIZ_CONTENT")
     default_tz: str = Field(default="UTC", validation_alias="MLSQUIZ_DEFAULT_TZ")
     log_level: str = Field(default="INFO", validation_alias="MLSQUIZ_LOG_LEVEL")
-    admin_ids: frozenset[int] = Field(default=frozenset(), validation_alias="MLSQUIZ_ADMIN_IDS")
+    # NoDecode: the variable is "111,222" (or blank), not the JSON pydantic-settings expects for a set.
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset(), validation_alias="MLSQUIZ_ADMIN_IDS")
     # Telegram's free tier allows about 30 messages/s overall; paid broadcasts raise that to 1,000/s.
     sends_per_second: float = Field(default=28.0, gt=0, validation_alias="MLSQUIZ_SENDS_PER_SECOND")
 
@@ -63,7 +65,11 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_list(cls, v: object) -> object:
         if isinstance(v, str):
-            return frozenset(int(part) for part in v.replace(" ", "").split(",") if part)
+            parts = [part.strip() for part in v.replace(";", ",").split(",")]
+            bad = [part for part in parts if part and not part.lstrip("-").isdigit()]
+            if bad:
+                raise ValueError(f"{bad[0]!r} is not a Telegram user id: use numbers separated by commas (111,222)")
+            return frozenset(int(part) for part in parts if part)
         if isinstance(v, int):
             return frozenset({v})
         return v

@@ -17,9 +17,6 @@ from tests.standin import Call, StandIn
 
 USER = 7070
 START = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
-REVIEW_DIR = Path("/work/review")
-
-
 async def say(standin: StandIn, text: str, user: int = USER) -> Call:
     mark = len(standin.calls)
     await standin.send_text(user, text)
@@ -67,7 +64,8 @@ async def test_progress_for_a_new_user_is_friendly_without_a_chart(clocked, stan
     assert not [c for c in standin.calls[mark:] if c.method == "sendPhoto"]
 
 
-async def test_progress_with_answers_estimates_readiness_and_sends_a_chart(clocked, standin: StandIn, bank):
+async def test_progress_with_answers_estimates_readiness_and_sends_a_chart(clocked, standin: StandIn, bank,
+                                                                       tmp_path: Path):
     _, clock = clocked
     await say(standin, "/start")
     # Twelve days of practice with gaps: some days meet the goal of 5, some do not; accuracy varies.
@@ -92,5 +90,5 @@ async def test_progress_with_answers_estimates_readiness_and_sends_a_chart(clock
     width, height = png_size(content)
     assert (width, height) == (880, 990)  # 8 x 9 inches at 110 dpi: tall enough to read on a phone
     assert "last 30 days" in photo.params["caption"] and str(sum(plan)) in photo.params["caption"]
-    REVIEW_DIR.mkdir(parents=True, exist_ok=True)
-    (REVIEW_DIR / "progress-chart.png").write_bytes(content)
+    # Kept beside the test's other files for a person to look at (pytest keeps the last few runs' tmp dirs).
+    (tmp_path / "progress-chart.png").write_bytes(content)

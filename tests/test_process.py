@@ -48,6 +48,94 @@ def test_bad_setting_exits_2_naming_it():
     assert TOKEN not in out.stderr
 
 
+@pytest.mark.parametrize("value", ["111,222", "", " 111 , 222 ,", "111"])
+def test_documented_admin_ids_forms_are_accepted(value):
+    """MLSQUIZ_ADMIN_IDS as .env.example and the README write it (blank included) gets past configuration."""
+    from bot.config import Settings
+
+    env = bot_env(MLSQUIZ_ADMIN_IDS=value)
+    code = "from bot.config import Settings; print(sorted(Settings().admin_ids))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, env=env,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    expected = sorted(int(p) for p in value.replace(" ", "").split(",") if p)
+    assert out.stdout.strip() == str(expected)
+    assert Settings(MLSQUIZ_ADMIN_IDS=value).admin_ids == frozenset(expected)
+
+
+@pytest.mark.parametrize("value", ["111,abc", "[1,2]", "1.5"])
+def test_bad_admin_ids_exit_2_with_one_line(value):
+    out = run_cli(TELEGRAM_BOT_TOKEN=TOKEN, MLSQUIZ_ADMIN_IDS=value)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "MLSQUIZ_ADMIN_IDS" in lines[0], out.stderr
+    assert TOKEN not in out.stderr
+
+
+async def test_rejected_token_is_one_line_without_the_token(tmp_path: Path, standin: StandIn):
+    """Telegram's 401 to getMe: one line, exit 2, the token nowhere, no unclosed-session noise."""
+    wrong = "123456:your-token-from-BotFather"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=REPO_ROOT, stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        env=bot_env(TELEGRAM_BOT_TOKEN=wrong, TELEGRAM_API_URL=standin.url, MLSQUIZ_DB=str(tmp_path / "db.sqlite3"),
+                    MLSQUIZ_LOG_LEVEL="WARNING"),
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    text = (out + err).decode()
+    assert proc.returncode == 2, text
+    assert text.strip().splitlines() == ["mlsquiz: Telegram rejected the token: check it with @BotFather"]
+    assert wrong not in text and "your-token" not in text
+
+
+async def test_unreachable_telegram_is_retried_until_it_answers(tmp_path: Path, standin: StandIn):
+    """A network failure at start-up is retried with back-off (one log line an attempt) until Telegram answers."""
+    log = tmp_path / "bot.log"
+    standin.fail_next = [("getMe", 502, {"description": "Bad Gateway"})] * 8  # 2 attempts of 4 requests each
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log.open("ab"),
+        env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url, MLSQUIZ_DB=str(tmp_path / "db.sqlite3")),
+    )
+    try:
+        await standin.wait_for(lambda c: c.method == "setMyCommands", timeout=60)
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    text = log.read_text()
+    attempts = [ln for ln in text.splitlines() if "cannot reach Telegram" in ln]
+    assert len(attempts) == 2, text
+    assert "Traceback" not in text and "Unclosed" not in text and TOKEN not in text
+
+
+async def test_sigterm_while_telegram_is_unreachable_exits_cleanly(tmp_path: Path):
+    """Nothing listens at the API address: the bot keeps trying, and SIGTERM ends it at once with status 0."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "bot.log"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log.open("ab"),
+        env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=f"http://127.0.0.1:{port}",
+                    MLSQUIZ_DB=str(tmp_path / "db.sqlite3")),
+    )
+    try:
+        for _ in range(200):  # the first attempt's failure is logged after the backend's own retries (~3.5 s)
+            if "cannot reach Telegram" in log.read_text():
+                break
+            await asyncio.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    text = log.read_text()
+    assert "cannot reach Telegram (attempt 1" in text, text
+    assert "Traceback" not in text and "Unclosed" not in text and TOKEN not in text
+
+
 def test_invalid_content_refuses_to_start(tmp_path: Path):
     content = tmp_path / "content"
     (content / "questions").mkdir(parents=True)

@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     check = sub.add_parser("check", help="validate content/ and print counts; exit 1 on any problem")
     check.add_argument("--json", action="store_true", help="print the report as one JSON object")
     check.add_argument("--root", type=Path, default=None, help="content folder (default: $MLSQUIZ_CONTENT or content/)")
+    check.add_argument("--only", default=None, metavar="FILE",
+                       help="list only the problems of this file (e.g. questions/de1.yaml), while writing it")
     args = parser.parse_args(argv)
 
     root = args.root
@@ -25,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
 
         root = content_root_from_env()
     bank, problems = collect(root)
+    if args.only:
+        wanted = args.only.removeprefix("content/")
+        problems = [p for p in problems if p.file == wanted]
     report = build_report(bank, problems)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from bot.content.models import (
     Domain,
+    Exam,
+    ExamsFile,
     GlossaryFile,
     Question,
     QuestionFile,
@@ -40,7 +42,11 @@ class Problem:
 
 @dataclass(frozen=True)
 class Bank:
-    """Everything the bot knows from content/, indexed for lookups."""
+    """Everything the bot knows from content/, indexed for lookups.
+
+    `questions` are the ones that may be asked; `retired` ones are kept only so that answers, review
+    cards, exams and exports that name them keep working (`question(id)` finds both).
+    """
 
     questions: tuple[Question, ...]
     domains: tuple[Domain, ...]
@@ -49,14 +55,32 @@ class Bank:
     notes: tuple[SourceNote, ...] = ()
     synonyms: tuple[tuple[str, ...], ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)  # question id -> file it came from
+    exams: tuple[Exam, ...] = ()
+    default_exam: str = ""
+    retired: tuple[Question, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_by_id", {q.id: q for q in self.questions})
+        object.__setattr__(self, "_by_id", {q.id: q for q in (*self.questions, *self.retired)})
         object.__setattr__(self, "_topics", {t.id: t for t in self.topics})
         object.__setattr__(self, "_domains", {d.id: d for d in self.domains})
+        object.__setattr__(self, "_exams", {e.code: e for e in self.exams})
 
     def question(self, question_id: str) -> Question | None:
+        """Any question the bank knows, retired ones included (for history, reviews of old answers, exports)."""
         return self._by_id.get(question_id)  # type: ignore[attr-defined]
+
+    def askable(self, question_id: str) -> Question | None:
+        """The question if it may be asked now: known and not retired."""
+        q = self.question(question_id)
+        return q if q is not None and q.active else None
+
+    def exam(self, code: str | None) -> Exam:
+        """The exam with this code; the default exam for an unknown or missing code (a track since removed)."""
+        found = self._exams.get(code or "")  # type: ignore[attr-defined]
+        return found if found is not None else self._exams[self.default_exam]  # type: ignore[attr-defined]
+
+    def has_exam(self, code: str) -> bool:
+        return code in self._exams  # type: ignore[attr-defined]
 
     def topic(self, topic_id: str) -> Topic:
         return self._topics[topic_id]  # type: ignore[attr-defined]
@@ -116,8 +140,10 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
     glossary = GlossaryFile()
     if glossary_path.exists():
         glossary = _model(GlossaryFile, _read_yaml(glossary_path, "glossary.yaml", problems), "glossary.yaml", problems)
-    if topics_file is None or sources_file is None or glossary is None:
+    exams_file = _model(ExamsFile, _read_yaml(root / "exams.yaml", "exams.yaml", problems), "exams.yaml", problems)
+    if topics_file is None or sources_file is None or glossary is None or exams_file is None:
         return None, problems
+    exam_tasks = {e.code: set(e.tasks) for e in exams_file.exams}
 
     domain_ids = {d.id for d in topics_file.domains}
     for t in topics_file.topics:
@@ -128,6 +154,7 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
     sections = {s.file: set(s.sections) | set(s.untestable) for s in sources_file.sources}
 
     questions: list[Question] = []
+    retired: list[Question] = []
     origin: dict[str, str] = {}
     seen: dict[str, str] = {}  # every id met so far, valid or not -> its file
     files = sorted((root / "questions").glob("*.yaml"))
@@ -145,7 +172,7 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
                 problems.append(Problem(rel, label, None, "a question must be a mapping"))
                 continue
             try:
-                q = Question.model_validate({**raw, "exam": qfile.exam})
+                q = Question.model_validate(raw)
             except ValidationError as exc:
                 problems.extend(_validation_problems(rel, label, exc))
                 continue
@@ -155,12 +182,25 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
             if q.topic not in topic_ids:
                 problems.append(Problem(rel, q.id, "topic", f"unknown topic {q.topic!r} (see topics.yaml)"))
                 bad = True
-            if q.source.file not in source_names:
+            if q.source.is_note and q.source.file not in source_names:
                 problems.append(Problem(rel, q.id, "source.file", f"unknown note {q.source.file!r} (see sources.yaml)"))
                 bad = True
-            elif sections[q.source.file] and q.source.section not in sections[q.source.file]:
+            elif q.source.is_note and sections[q.source.file] and q.source.section not in sections[q.source.file]:
                 problems.append(Problem(rel, q.id, "source.section",
                                         f"{q.source.section!r} is not a section of {q.source.file} in sources.yaml"))
+                bad = True
+            for code, tasks in q.exams.items():
+                if code not in exam_tasks:
+                    problems.append(Problem(rel, q.id, f"exams.{code}", f"unknown exam {code!r} (see exams.yaml)"))
+                    bad = True
+                    continue
+                for task in tasks:
+                    if task not in exam_tasks[code]:
+                        problems.append(Problem(rel, q.id, f"exams.{code}",
+                                                f"{task} is not a task statement of {code} (see exams.yaml)"))
+                        bad = True
+            if q.active and not q.exams:
+                problems.append(Problem(rel, q.id, "exams", "names no exam task statement: map it, or retire it"))
                 bad = True
             if q.id in seen:
                 problems.append(Problem(rel, q.id, "id", f"duplicate id (also in {seen[q.id]})"))
@@ -169,7 +209,7 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
             if bad:
                 continue
             origin[q.id] = rel
-            questions.append(q)
+            (questions if q.active else retired).append(q)
 
     bank = Bank(
         questions=tuple(questions),
@@ -179,6 +219,9 @@ def collect(root: Path) -> tuple[Bank | None, list[Problem]]:
         notes=sources_file.sources,
         synonyms=glossary.synonyms,
         files=origin,
+        exams=exams_file.exams,
+        default_exam=exams_file.default,
+        retired=tuple(retired),
     )
     return bank, problems
 

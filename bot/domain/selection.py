@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -94,14 +94,15 @@ def plan_drill(
     weights: Mapping[str, float],
     size: int,
     rng: random.Random,
+    exclude: Collection[str] = (),
 ) -> list[str]:
     """A drill: reviews that are due first (most overdue first, as given), then new questions by weight.
 
     `pools` are the candidates per domain (see group_by_domain). When every question has been
-    seen, the stalest ones fill the rest.
+    seen, the stalest ones fill the rest. Questions in `exclude` (an open mock exam's) are never planned.
     """
-    plan = list(dict.fromkeys(due))[:size]
-    chosen = set(plan)
+    plan = [q for q in dict.fromkeys(due) if q not in exclude][:size]
+    chosen = set(plan) | set(exclude)
     open_domains = sorted(d for d, pool in pools.items() if pool)
     while len(plan) < size and open_domains:
         domain = rng.choices(open_domains, weights=[weights.get(d, 1.0) for d in open_domains], k=1)[0]

@@ -20,10 +20,11 @@ from bot.domain.grading import Glossary, Verdict, grade_choice, grade_text
 from bot.domain.selection import Candidate, Seen, group_by_domain, pick_next, shuffled_order
 from bot.domain.memory import after_answer
 from bot.domain.schedule import local_day
-from bot.storage.repo import Ask, DayProgress, Repo, User
+from bot.storage.repo import Ask, DayProgress, ExamHold, Repo, User
 
 Clock = Callable[[], datetime]
 EXAM_ORIGIN = "exam"  # asks of a mock exam: answered through the exam only, without feedback
+LOOK_UP = object()  # QuizService.ask reads the user's exam hold itself
 
 
 class Outcome(enum.Enum):
@@ -109,20 +110,37 @@ class QuizService:
     def candidates(self) -> tuple[Candidate, ...]:
         return self._candidates
 
+    async def exam_hold(self, user_id: int) -> ExamHold | None:
+        """The user's unfinished mock exam, if any: its questions are kept out of every practice path."""
+        return await self.repo.exam_hold(user_id)
+
     async def ask_next(self, user_id: int, chat_id: int, *, origin: str = "quiz") -> Asked | None:
         """Choose the user's next question and record that it was asked."""
-        qid = pick_next(self.candidates(), await self.history(user_id), self._weights, self.rng)
+        hold = await self.exam_hold(user_id)
+        candidates = self.candidates()
+        if hold is not None:
+            candidates = tuple(c for c in candidates if c.id not in hold.questions)
+        qid = pick_next(candidates, await self.history(user_id), self._weights, self.rng)
         if qid is None:
             return None
-        return await self.ask(user_id, chat_id, qid, origin=origin)
+        return await self.ask(user_id, chat_id, qid, origin=origin, hold=hold)
 
     async def ask(self, user_id: int, chat_id: int, question_id: str, *, origin: str,
-                  drill_id: int | None = None, drill: tuple[int, int] | None = None) -> Asked | None:
-        """Record that `question_id` is put to the user now, with its options in a fresh random order."""
-        question = self.bank.question(question_id)
+                  drill_id: int | None = None, drill: tuple[int, int] | None = None,
+                  hold: ExamHold | None | object = LOOK_UP) -> Asked | None:
+        """Record that `question_id` is put to the user now, with its options in a fresh random order.
+
+        None if it may not be asked: retired, gone from the bank, or a question of the user's open mock
+        exam (practice would reveal its answer). `hold`: the user's exam hold if the caller already read it.
+        """
+        question = self.bank.askable(question_id)
         if question is None:
             return None
-        order = tuple(shuffled_order(len(question.options), self.rng)) if question.options else ()
+        if hold is LOOK_UP:
+            hold = await self.exam_hold(user_id)
+        if isinstance(hold, ExamHold) and question_id in hold.questions:
+            return None
+        order = tuple(shuffled_order(len(question.items), self.rng)) if question.items else ()
         ask_id = await self.repo.create_ask(
             user_id=user_id,
             chat_id=chat_id,
@@ -175,10 +193,13 @@ class QuizService:
 
     async def answer_choice(self, ask_id: int, user_id: int, position: int | None, update_id: int | None) -> AnswerResult:
         """Answer a choice question: `position` for single, None to submit the ticked options of a choose-N."""
-        problem, ask, question = await self._own_open_choice(ask_id, user_id)
-        if problem is Outcome.already and _recorded_by(ask, update_id):
+        if update_id is not None and (replayed := await self.repo.answered_by(user_id, update_id)) is not None:
             # This very update was recorded before a restart cut the reply off: reply as the first time.
-            return AnswerResult(Outcome.recorded, ask, question, ask.correct, _chosen(ask))
+            question = self.bank.question(replayed.question_id)
+            if replayed.id != ask_id or question is None:
+                return AnswerResult(Outcome.already, replayed, question, replayed.correct, _chosen(replayed))
+            return AnswerResult(Outcome.recorded, replayed, question, replayed.correct, _chosen(replayed))
+        problem, ask, question = await self._own_open_choice(ask_id, user_id)
         if problem is not None:
             return AnswerResult(problem, ask, question, ask.correct if ask else None, _chosen(ask))
         assert ask is not None and question is not None
@@ -199,18 +220,16 @@ class QuizService:
         return AnswerResult(Outcome.recorded, ask, question, correct, tuple(chosen))
 
     async def answer_text(self, user_id: int, text: str, update_id: int | None) -> AnswerResult | None:
-        """Grade a typed message against the user's open fill-in question; None if there is none."""
+        """Grade a typed message against the user's open fill-in question; None if there is none.
+
+        A replayed update (handled before a restart cut it short) is recognised first, before any open
+        question is looked at: by then the next question may be open, and it must not take this answer.
+        """
+        if update_id is not None and (replayed := await self.repo.answered_by(user_id, update_id)) is not None:
+            return self._replay(replayed, text)
         ask = await self.repo.open_fill_ask(user_id)
         if ask is None:
-            replayed = await self.repo.last_answered_ask(user_id) if update_id is not None else None
-            if replayed is None or not _recorded_by(replayed, update_id) or replayed.kind != QuestionType.fill.value:
-                return None
-            # This very update was recorded before a restart cut the reply off: reply as the first time.
-            question = self.bank.question(replayed.question_id)
-            if question is None:
-                return AnswerResult(Outcome.expired, replayed)
-            verdict = grade_text(text, question.accepted_answers, self.glossary)
-            return AnswerResult(Outcome.recorded, replayed, question, replayed.correct, (), verdict)
+            return None
         question = self.bank.question(ask.question_id)
         if question is None:
             return AnswerResult(Outcome.expired, ask)
@@ -218,9 +237,19 @@ class QuizService:
         if verdict.reason in ("empty", "too_long"):
             # Not an attempt: keep the question open rather than mark it wrong.
             return AnswerResult(Outcome.forged, ask, question, None, (), verdict)
-        recorded = await self._record(ask, verdict.correct, text[:500], update_id)
-        outcome = Outcome.recorded if recorded else Outcome.already
-        return AnswerResult(outcome, ask, question, verdict.correct, (), verdict)
+        if await self._record(ask, verdict.correct, text[:500], update_id):
+            return AnswerResult(Outcome.recorded, ask, question, verdict.correct, (), verdict)
+        if update_id is not None and (replayed := await self.repo.answered_by(user_id, update_id)) is not None:
+            return self._replay(replayed, text)  # the same update, handled twice at once
+        return AnswerResult(Outcome.already, ask, question, verdict.correct, (), verdict)
+
+    def _replay(self, ask: Ask, text: str) -> AnswerResult:
+        """The reply to an update whose answer was recorded before: the same verdict as the first time."""
+        question = self.bank.question(ask.question_id)
+        if question is None or ask.kind != QuestionType.fill.value:
+            return AnswerResult(Outcome.already, ask, question, ask.correct)
+        verdict = grade_text(text, question.accepted_answers, self.glossary)
+        return AnswerResult(Outcome.recorded, ask, question, ask.correct, (), verdict)
 
     async def settle(self, ask_id: int, user_id: int) -> AnswerResult:
         """Grade the options ticked on an open choice ask and record them as its answer (a mock exam's, at the end)."""
@@ -260,11 +289,6 @@ class QuizService:
         )
         return Stats(sum(d.answered for d in domains), sum(d.correct for d in domains), domains)
 
-
-
-def _recorded_by(ask: Ask | None, update_id: int | None) -> bool:
-    """Whether `ask` was answered by this update: handling it again (after kill -9) is a replay, not a repeat."""
-    return ask is not None and update_id is not None and ask.answer_update == update_id
 
 
 def _chosen(ask: Ask | None) -> tuple[int, ...]:

@@ -73,6 +73,15 @@ class Ask:
 
 
 @dataclass(frozen=True)
+class ExamHold:
+    """The user's unfinished mock exam: practice must not ask its questions, nor give feedback while it runs."""
+
+    exam_id: int
+    running: bool  # False: paused
+    questions: frozenset[str]
+
+
+@dataclass(frozen=True)
 class DomainCount:
     domain: str
     answered: int
@@ -219,9 +228,21 @@ class Repo:
             row = await cur.fetchone()
         return _ask(row) if row else None
 
-    async def last_answered_ask(self, user_id: int) -> Ask | None:
+    async def exam_hold(self, user_id: int) -> ExamHold | None:
         async with self.db.read() as conn, conn.execute(
-            "SELECT * FROM asks WHERE user_id = ? AND status = 'answered' ORDER BY id DESC LIMIT 1", (user_id,)
+            "SELECT e.id, e.status, a.question_id FROM exams e JOIN exam_items i ON i.exam_id = e.id "
+            "JOIN asks a ON a.id = i.ask_id WHERE e.user_id = ? AND e.status IN ('running', 'paused')",
+            (user_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            return None
+        return ExamHold(rows[0][0], rows[0][1] == "running", frozenset(r[2] for r in rows))
+
+    async def answered_by(self, user_id: int, update_id: int) -> Ask | None:
+        """The ask this update already answered, if any (a replay after a restart is not a new answer)."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT * FROM asks WHERE answer_update = ? AND user_id = ?", (update_id, user_id)
         ) as cur:
             row = await cur.fetchone()
         return _ask(row) if row else None
@@ -253,6 +274,11 @@ class Repo:
         either all of it is durable or none of it happened.
         """
         async with self.db.tx() as conn:
+            if update_id is not None:
+                # One answer per update (also a unique index): a replayed update never answers a newer question.
+                async with conn.execute("SELECT 1 FROM asks WHERE answer_update = ?", (update_id,)) as cur:
+                    if await cur.fetchone() is not None:
+                        return False
             cur = await conn.execute(
                 "UPDATE asks SET status = 'answered', answered_at = ?, correct = ?, response = ?, answer_update = ? "
                 "WHERE id = ? AND user_id = ? AND status = 'open' RETURNING question_id",

@@ -9,6 +9,7 @@ import signal
 from datetime import UTC, datetime
 
 from telegram import BotCommandScopeAllGroupChats
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import Settings
@@ -95,6 +96,64 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     return app
 
 
+class TokenRejected(Exception):
+    """Telegram refused the bot token (401/404 to getMe): retrying cannot help."""
+
+
+STARTUP_FIRST_DELAY = 1.0  # seconds before the first retry of an unreachable Telegram at start-up
+STARTUP_MAX_DELAY = 60.0  # the back-off doubles up to this
+
+
+async def _connect(app: Application, stop: asyncio.Event, *, first_delay: float = STARTUP_FIRST_DELAY,
+                   max_delay: float = STARTUP_MAX_DELAY) -> bool:
+    """Reach Telegram and register the bot; retry network failures until `stop`. False if stopped first.
+
+    A network blip while the bot boots must not leave it down for good: a process manager would restart
+    it, but `docker run` without a restart policy, or a systemd unit that gave up, would not.
+    """
+    delay, attempt = first_delay, 0
+    while True:
+        attempt += 1
+        try:
+            return await _unless_stopped(_register(app), stop)
+        except InvalidToken:
+            raise TokenRejected from None  # its message holds the token: not chained, never printed
+        except NetworkError as exc:  # TimedOut included; 5xx arrive here too, after the backend's own retries
+            log.warning("cannot reach Telegram (attempt %d: %s); trying again in %.0f s", attempt,
+                        _one_line(exc), delay)
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+            return False
+        except TimeoutError:
+            delay = min(delay * 2, max_delay)
+
+
+async def _register(app: Application) -> None:
+    await app.initialize()  # getMe: checks the token
+    await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+    await app.bot.set_my_commands(commands.bot_commands())
+    await app.bot.set_my_commands(commands.group_bot_commands(), scope=BotCommandScopeAllGroupChats())
+
+
+async def _unless_stopped(coro, stop: asyncio.Event) -> bool:
+    """Run `coro` unless `stop` is set first (then cancel it and return False): SIGTERM never waits on a timeout."""
+    work = asyncio.ensure_future(coro)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not work.done():
+        work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        return False
+    work.result()
+    return True
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+    return text[:200]
+
+
 async def run(
     settings: Settings,
     bank: Bank,
@@ -104,9 +163,14 @@ async def run(
     handle_signals: bool = True,
     clock: Clock = _utc_now,
     push_interval: float = PUSH_INTERVAL,
+    startup_delay: float = STARTUP_FIRST_DELAY,
 ) -> None:
-    """Open the database, migrate, poll Telegram until `stop` is set or SIGTERM/SIGINT arrives, then close."""
+    """Open the database, migrate, poll Telegram until `stop` is set or SIGTERM/SIGINT arrives, then close.
+
+    Raises TokenRejected if Telegram refuses the token; an unreachable Telegram is retried until stopped.
+    """
     db = await Database.open(settings.db)
+    app: Application | None = None
     try:
         await db.migrate()
         app = build_application(settings, bank, db, clock=clock, push_interval=push_interval)
@@ -116,10 +180,10 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
         intake: Intake = app.bot_data["intake"]
         intake.timeout = poll_timeout
+        if not await _connect(app, stop, first_delay=startup_delay):
+            log.info("stopped before Telegram could be reached")
+            return
         async with app:
-            await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
-            await app.bot.set_my_commands(commands.bot_commands())
-            await app.bot.set_my_commands(commands.group_bot_commands(), scope=BotCommandScopeAllGroupChats())
             await app.start()
             await intake.replay()
             polling = asyncio.create_task(intake.run(stop), name="intake")
@@ -131,5 +195,8 @@ async def run(
             await app.stop()  # handles what is queued, then returns
             await intake.confirm()
     finally:
+        if app is not None:
+            # Closes the HTTP sessions on every path, a failed start included: no "Unclosed client session".
+            await app.bot.shutdown()
         await db.close()
         log.info("database closed")

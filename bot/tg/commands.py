@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.tg import exam, groups, handlers, render
+from bot.tg import exam, groups, handlers, people, render
 from bot.tg import study as study_handlers
 
 NO_REAL_DATA = r"(?!)"  # a pattern no string matches
@@ -65,6 +65,8 @@ def register(app: Application) -> None:
     new_message = filters.UpdateType.MESSAGE  # edits of old messages are not new answers
 
     app.bot_data["menu"] = menu()
+    # Before everything: updates with nobody behind them (channel posts, no `from`) stop here.
+    app.add_handler(TypeHandler(Update, people.only_people), group=-1)
 
     for c in COMMANDS:
         app.add_handler(CommandHandler(c.name, c.callback, filters=private & new_message))

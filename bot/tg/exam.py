@@ -13,6 +13,7 @@ from bot.services.exam import ExamService, Overview, Page, Paused, Refusal, Resu
 from bot.services.progress import ProgressService
 from bot.tg import render
 from bot.tg.acks import ack
+from bot.tg.people import meet
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,7 @@ HTML = ParseMode.HTML
 Shown = Page | Overview | Paused | Result | ReviewPage | Refusal | None
 
 
-async def _meet(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    user, chat = update.effective_user, update.effective_chat
-    return await context.application.bot_data["quiz"].meet(user.id, user.first_name, chat.id)
+_meet = meet
 
 
 def exam_service(context: ContextTypes.DEFAULT_TYPE) -> ExamService:
@@ -31,6 +30,23 @@ def exam_service(context: ContextTypes.DEFAULT_TYPE) -> ExamService:
 
 def progress_service(context: ContextTypes.DEFAULT_TYPE) -> ProgressService:
     return context.application.bot_data["progress"]
+
+
+async def exam_in_the_way(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> bool:
+    """A running mock exam comes first: its clock would run on, and practice would show answers mid-exam.
+
+    Every practice path (/quiz, its buttons, daily drills, topic drills, reviews, mistakes) asks this
+    first; True means it sent the "pause it or go back" message and the practice must not start.
+    """
+    current = await exam_service(context).current(user_id)
+    if isinstance(current, Page):
+        await context.bot.send_message(chat_id, render.study_blocked_by_exam(current), parse_mode=HTML,
+                                       reply_markup=render.study_blocked_by_exam_keyboard(current))
+        return True
+    if isinstance(current, Result):  # its time ran out just now: this is the only place its result shows
+        await context.bot.send_message(chat_id, render.exam_result_text(current), parse_mode=HTML,
+                                       reply_markup=render.exam_result_keyboard(current.exam_id))
+    return False
 
 
 def _view(shown: Shown) -> tuple[str, object]:

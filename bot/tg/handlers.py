@@ -15,6 +15,8 @@ from bot.services.daily import SIZES, DailyService, DrillSummary, find_zone
 from bot.services.quiz import AnswerResult, Asked, Outcome, QuizService
 from bot.tg import render
 from bot.tg.acks import ack
+from bot.tg.exam import exam_in_the_way
+from bot.tg.people import meet
 from bot.tg.sends import edit_html, send_html
 
 log = logging.getLogger(__name__)
@@ -30,10 +32,7 @@ def daily_service(context: ContextTypes.DEFAULT_TYPE) -> DailyService:
     return context.application.bot_data["daily"]
 
 
-async def _meet(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
-    return await quiz_service(context).meet(user.id, user.first_name, chat.id)
+_meet = meet
 
 
 # --- commands ---------------------------------------------------------------
@@ -56,6 +55,8 @@ async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("update %s: sender is flooding; /quiz left to a later one", update.update_id)
         return
     user, _ = await _meet(update, context)
+    if await exam_in_the_way(context, user.id, update.effective_chat.id):
+        return
     await _send_question(context, user.id, update.effective_chat.id)
 
 
@@ -133,13 +134,20 @@ async def _continue_drill(context: ContextTypes.DEFAULT_TYPE, result: AnswerResu
 # --- buttons ----------------------------------------------------------------
 
 
-async def _refuse(query: CallbackQuery, result_outcome: Outcome) -> None:
+async def _refuse(query: CallbackQuery, result_outcome: Outcome, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = {
         Outcome.already: render.already_answered(),
         Outcome.expired: render.stale_button(),
         Outcome.forged: render.forged_button(),
     }[result_outcome]
+    if result_outcome is Outcome.expired and await _exam_running(context, query.from_user.id):
+        text = render.stale_button_in_exam()  # not "send /quiz": practice waits until the exam is paused
     await ack(query, text)
+
+
+async def _exam_running(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
+    hold = await quiz_service(context).exam_hold(user_id)
+    return hold is not None and hold.running
 
 
 async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -156,7 +164,7 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ask_id, position = int(context.match.group(1)), int(context.match.group(2))
     toggled = await quiz_service(context).toggle(ask_id, query.from_user.id, position)
     if toggled.outcome is not Outcome.recorded or toggled.asked is None:
-        await _refuse(query, toggled.outcome)
+        await _refuse(query, toggled.outcome, context)
         return
     await ack(query)
     try:
@@ -175,7 +183,7 @@ async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, ask_id: int, result: AnswerResult) -> None:
     if result.outcome is not Outcome.recorded:
-        await _refuse(query, result.outcome)
+        await _refuse(query, result.outcome, context)
         return
     svc = quiz_service(context)
     assert result.ask is not None and result.question is not None
@@ -219,12 +227,15 @@ async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ack(query, "You already have a newer question above 👇")
         return
     await ack(query)
+    user, _ = await _meet(update, context)
+    chat_id = query.message.chat.id if query.message else user.id
+    if await exam_in_the_way(context, user.id, chat_id):
+        return
     try:
         await query.edit_message_reply_markup(render.report_keyboard(ask_id))
     except BadRequest as exc:
         log.debug("could not remove the next button: %s", exc)
-    user, _ = await _meet(update, context)
-    await _send_question(context, user.id, query.message.chat.id if query.message else user.id)
+    await _send_question(context, user.id, chat_id)
 
 
 async def on_daily_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -283,6 +294,9 @@ async def on_resume_drill(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query = update.callback_query
     user, _ = await _meet(update, context)
     chat_id = query.message.chat.id if query.message else user.id
+    if await exam_in_the_way(context, user.id, chat_id):
+        await ack(query)
+        return
     asked = await daily_service(context).resume(user.id, chat_id)
     if asked is None:
         await ack(query, render.nothing_to_resume())
@@ -296,7 +310,10 @@ async def on_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     await ack(query)
     user, _ = await _meet(update, context)
-    await _send_question(context, user.id, query.message.chat.id if query.message else user.id)
+    chat_id = query.message.chat.id if query.message else user.id
+    if await exam_in_the_way(context, user.id, chat_id):
+        return
+    await _send_question(context, user.id, chat_id)
 
 
 async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -89,14 +89,14 @@ class AiohttpRequest(BaseRequest):
             except aiohttp.ClientConnectorError as exc:  # no connection at all: nothing reached Telegram
                 if last:
                     raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
-                log.info("no connection to Telegram (%s); retry %d of %d", exc.__class__.__name__, attempt + 1,
+                log.debug("no connection to Telegram (%s); retry %d of %d", exc.__class__.__name__, attempt + 1,
                          self._retries)
             except aiohttp.ClientError as exc:
                 raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
             else:
                 if status < 500 or last:
                     return status, payload
-                log.info("Telegram answered %d; retry %d of %d", status, attempt + 1, self._retries)
+                log.debug("Telegram answered %d; retry %d of %d", status, attempt + 1, self._retries)
             await asyncio.sleep(self._backoff * 2**attempt)
         raise AssertionError("unreachable")
 

@@ -191,6 +191,10 @@ def stale_button() -> str:
     return "This question is closed. Send /quiz for a new one."
 
 
+def stale_button_in_exam() -> str:
+    return "This question is closed. Your mock exam is running: /exam takes you back to it."
+
+
 def forged_button() -> str:
     return "That button does not belong to a question of yours."
 

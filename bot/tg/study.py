@@ -15,7 +15,7 @@ from bot.services.quiz import AnswerResult
 from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, StudyService, Summary
 from bot.tg import render
 from bot.tg.acks import ack
-from bot.tg.exam import exam_service
+from bot.tg.exam import exam_in_the_way, exam_service
 from bot.tg.handlers import HTML, _meet, on_unknown_command, quiz_service, send_asked
 
 log = logging.getLogger(__name__)
@@ -44,22 +44,9 @@ async def _send_moved(context: ContextTypes.DEFAULT_TYPE, chat_id: int, moved: M
         await send_asked(context, chat_id, moved.asked)
 
 
-async def _exam_in_the_way(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> bool:
-    """A running mock exam comes first: its clock would run on, and practice would show answers mid-exam."""
-    current = await exam_service(context).current(user_id)
-    if isinstance(current, Page):
-        await context.bot.send_message(chat_id, render.study_blocked_by_exam(current), parse_mode=HTML,
-                                       reply_markup=render.study_blocked_by_exam_keyboard(current))
-        return True
-    if isinstance(current, Result):  # its time ran out just now: this is the only place its result shows
-        await context.bot.send_message(chat_id, render.exam_result_text(current), parse_mode=HTML,
-                                       reply_markup=render.exam_result_keyboard(current.exam_id))
-    return False
-
-
 async def _start_topic(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int, topic_id: str,
                        size: int | None) -> None:
-    if await _exam_in_the_way(context, user_id, chat_id):
+    if await exam_in_the_way(context, user_id, chat_id):
         return
     started = await study_service(context).start_topic(user_id, chat_id, topic_id, size)
     if started.asked is None:
@@ -95,7 +82,7 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Review the questions spaced repetition says are due now."""
     user, _ = await _meet(update, context)
     chat_id = update.effective_chat.id
-    if await _exam_in_the_way(context, user.id, chat_id):
+    if await exam_in_the_way(context, user.id, chat_id):
         return
     got = await study_service(context).start_review(user.id, chat_id)
     if isinstance(got, NothingDue):
@@ -110,7 +97,7 @@ async def mistakes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Go over the questions last answered wrong until each is answered right."""
     user, _ = await _meet(update, context)
     chat_id = update.effective_chat.id
-    if await _exam_in_the_way(context, user.id, chat_id):
+    if await exam_in_the_way(context, user.id, chat_id):
         return
     got = await study_service(context).start_mistakes(user.id, chat_id)
     if got.asked is None:
@@ -233,7 +220,7 @@ async def on_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     user, _ = await _meet(update, context)
     chat_id = _chat_of(update)
-    if await _exam_in_the_way(context, user.id, chat_id):
+    if await exam_in_the_way(context, user.id, chat_id):
         await ack(query)
         return
     started = await study_service(context).retry(user.id, chat_id, int(context.match.group(1)))
