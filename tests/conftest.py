@@ -51,12 +51,18 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+# Telegram's one message per second into a private chat is enforced by ChatRateLimiter in every test that
+# is about it (pytest.mark.real_limits); elsewhere it would only make the suite wait.
+FAST_CHAT_RATE = 200.0
+
+
 class RunningBot:
     """The real Application, polling the stand-in, in this event loop."""
 
-    def __init__(self, settings: Settings, bank: Bank, clock=None, push_interval: float = 20.0):
+    def __init__(self, settings: Settings, bank: Bank, clock=None, push_interval: float = 20.0,
+                 chat_rate: float = FAST_CHAT_RATE):
         self.settings, self.bank = settings, bank
-        self.clock, self.push_interval = clock, push_interval
+        self.clock, self.push_interval, self.chat_rate = clock, push_interval, chat_rate
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task | None = None
 
@@ -65,7 +71,8 @@ class RunningBot:
         self.stop_event = asyncio.Event()
         extra = {"clock": self.clock} if self.clock else {}
         self.task = asyncio.create_task(run(self.settings, self.bank, self.stop_event, poll_timeout=1,
-                                            handle_signals=False, push_interval=self.push_interval, **extra))
+                                            handle_signals=False, push_interval=self.push_interval,
+                                            per_chat_per_second=self.chat_rate, **extra))
         await standin.wait_for(lambda c: c.method == "setMyCommands", after=mark)
 
     async def stop(self) -> None:
@@ -76,8 +83,10 @@ class RunningBot:
 
 
 @pytest.fixture
-async def bot(standin: StandIn, bank: Bank, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    running = RunningBot(settings_for(standin, tmp_path / "bot.sqlite3"), bank)
+async def bot(standin: StandIn, bank: Bank, tmp_path: Path, request) -> AsyncIterator[RunningBot]:
+    real = request.node.get_closest_marker("real_limits") is not None
+    running = RunningBot(settings_for(standin, tmp_path / "bot.sqlite3"), bank,
+                         chat_rate=1.0 if real else FAST_CHAT_RATE)
     await running.start(standin)
     yield running
     await running.stop()

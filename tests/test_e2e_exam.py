@@ -255,7 +255,7 @@ async def test_time_limit_enforced_by_the_job_without_a_tap(clocked, standin: St
     assert "Exam paused" in again.plain and "3:00 left" in again.plain
 
 
-async def test_quiz_next_still_works_after_an_exam_starts(clocked, standin: StandIn, bank):
+async def test_quiz_and_its_next_button_wait_while_an_exam_runs(clocked, standin: StandIn, bank):
     await say(standin, "/start")
     question = await say(standin, "/quiz")
     while question_in(bank, question.text).type is not QuestionType.single:
@@ -264,12 +264,19 @@ async def test_quiz_next_still_works_after_an_exam_starts(clocked, standin: Stan
     await standin.tap(USER, question, question.buttons()[0]["callback_data"])
     answered = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
     intro = await say(standin, "/exam")
-    await press(standin, intro, "xn")
-    # The exam's 65 newer asks are not "a newer question above": Next under the quiz answer asks another.
+    _, page = await press(standin, intro, "xn")
+    # Practice would show answers mid-exam: Next under the quiz answer, and /quiz, offer to pause or go back.
     mark = len(standin.calls)
     await standin.tap(USER, answered, button(answered, "n:"))
-    toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
-    assert not toast.params.get("text")
+    blocked = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "mock exam is running" in blocked.plain and "Pause the exam first" in blocked.plain
+    assert {b["text"] for b in blocked.buttons()} == {"⏸ Pause the exam", "▶ Back to the exam"}
+    blocked = await say(standin, "/quiz")
+    assert "mock exam is running" in blocked.plain
+    # Paused, practice goes on: the exam's 65 newer asks are not "a newer question above" for Next.
+    await press(standin, page, button(page, "xp:"))
+    mark = len(standin.calls)
+    await standin.tap(USER, answered, button(answered, "n:"))
     nxt = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
     question_in(bank, nxt.text)  # a quiz question, not an exam page
     assert "Mock exam" not in nxt.plain

@@ -356,12 +356,13 @@ async def test_starting_or_resuming_an_exam_closes_an_open_drill(env, standin: S
     intro = await say(standin, "/exam")
     page = await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
     closed = await tap(standin, q, q.buttons()[0]["callback_data"], toast)
-    assert closed.params.get("text") == "This question is closed. Send /quiz for a new one."  # no feedback mid-exam
+    # No feedback mid-exam, and no pointer to /quiz either: practice waits for the exam.
+    assert closed.params.get("text") == "This question is closed. Your mock exam is running: /exam takes you back to it."
     paused = await tap(standin, page, data_of(page, "xp:"), lambda c: c.method == "editMessageText")
     q = await single_drill_question()  # allowed while the exam's clock is stopped
     await tap(standin, paused, data_of(paused, "xr:"), lambda c: c.method == "editMessageText")
     closed = await tap(standin, q, q.buttons()[0]["callback_data"], toast)
-    assert closed.params.get("text") == "This question is closed. Send /quiz for a new one."
+    assert closed.params.get("text") == "This question is closed. Your mock exam is running: /exam takes you back to it."
     assert rows(db, "SELECT COUNT(*) FROM drills WHERE user_id = ? AND finished_at IS NULL", USER) == [(0,)]
 
 

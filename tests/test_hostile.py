@@ -142,6 +142,31 @@ def corpus() -> list[tuple[str, str, int, dict]]:
                                                               "chat": {**GROUP, "id": -830_024},
                                                               "text": "anonymous admin",
                                                               "sender_chat": {**GROUP, "id": -830_024}}})),
+        # private messages with no sender: ordinary input (Telegram does not promise `from`)
+        ("private text without from", REPLY, (830_030, {"message": {
+            "message_id": next(_ids), "date": NOW, "chat": {"id": 830_030, "type": "private"}, "text": "hello"}})),
+        ("private /quiz without from", REPLY, (830_031, {"message": {
+            "message_id": next(_ids), "date": NOW, "chat": {"id": 830_031, "type": "private"}, "text": "/quiz",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}})),
+        ("private /stats without from", REPLY, (830_032, {"message": {
+            "message_id": next(_ids), "date": NOW, "chat": {"id": 830_032, "type": "private"}, "text": "/stats",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}})),
+        ("private sticker without from", REPLY, (830_033, {"message": {
+            "message_id": next(_ids), "date": NOW, "chat": {"id": 830_033, "type": "private"},
+            "sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 512, "height": 512,
+                        "is_animated": False, "is_video": False}}})),
+        ("group /compete from an anonymous admin", ANY, (-830_034, {"message": {
+            "message_id": next(_ids), "date": NOW, "chat": {**GROUP, "id": -830_034}, "text": "/compete",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 8}],
+            "from": {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"},
+            "sender_chat": {**GROUP, "id": -830_034}}})),
+        ("group /leaderboard without from", ANY, (-830_035, {"message": {
+            "message_id": next(_ids), "date": NOW, "chat": {**GROUP, "id": -830_035}, "text": "/leaderboard",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 12}]}})),
+        ("inline callback to a button with a next question", ANY, callback(next(uid), "n:1", message=False)),
+        ("channel post command", SILENT, (CHANNEL["id"] - 1, {"channel_post": {
+            "message_id": next(_ids), "date": NOW, "chat": {**CHANNEL, "id": CHANNEL["id"] - 1}, "text": "/stats",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}})),
         ("edited message", SILENT, (830_001, {"edited_message": {
             "message_id": 9, "date": NOW, "edit_date": NOW, "chat": {"id": 830_001, "type": "private"},
             "from": person(830_001), "text": "/quiz"}})),
@@ -301,6 +326,7 @@ async def handled_between(bot, first: int, last: int, want: int, tries: int = 10
     return done
 
 
+@pytest.mark.real_limits
 async def test_a_flooding_user_gets_at_most_one_message_a_second(bot, standin: StandIn, bank):
     """50 messages a second from one person: every one is handled, the bot answers them at most once a
     second, stops answering pointers while the flood lasts, and keeps serving someone else."""
@@ -325,6 +351,7 @@ async def test_a_flooding_user_gets_at_most_one_message_a_second(bot, standin: S
     assert all(g >= 0.9 for g in gaps), f"messages to one chat closer than a second apart: {gaps}"
 
 
+@pytest.mark.real_limits
 async def test_a_quiz_flood_gets_a_few_questions_not_a_queue_of_them(bot, standin: StandIn, bank):
     """100 /quiz at 50 a second: at one message a second, asking each would keep the chat busy for 100 s.
     The bot asks once per burst instead, and has handled the whole flood within seconds."""

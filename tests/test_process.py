@@ -139,9 +139,9 @@ async def test_sigterm_while_telegram_is_unreachable_exits_cleanly(tmp_path: Pat
 def test_invalid_content_refuses_to_start(tmp_path: Path):
     content = tmp_path / "content"
     (content / "questions").mkdir(parents=True)
-    for name in ("topics.yaml", "sources.yaml"):
+    for name in ("topics.yaml", "sources.yaml", "exams.yaml"):
         (content / name).write_text((REPO_ROOT / "content" / name).read_text())
-    (content / "questions" / "x.yaml").write_text("exam: mls-c01\nquestions:\n  - id: broken-one\n    type: single\n")
+    (content / "questions" / "x.yaml").write_text("questions:\n  - id: broken-one\n    type: single\n")
     out = run_cli(TELEGRAM_BOT_TOKEN=TOKEN, MLSQUIZ_CONTENT=str(content), MLSQUIZ_DB=str(tmp_path / "db.sqlite3"))
     assert out.returncode == 1
     assert "questions/x.yaml [broken-one]" in out.stderr and "Traceback" not in out.stderr

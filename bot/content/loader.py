@@ -17,6 +17,8 @@ from bot.content.models import (
     GlossaryFile,
     Question,
     QuestionFile,
+    QuestionType,
+    Source,
     SourceNote,
     SourcesFile,
     Topic,
@@ -69,6 +71,10 @@ class Bank:
         """Any question the bank knows, retired ones included (for history, reviews of old answers, exports)."""
         return self._by_id.get(question_id)  # type: ignore[attr-defined]
 
+    def question_or_withdrawn(self, question_id: str) -> Question:
+        """The question, or a stand-in saying it was withdrawn (an exam or round begun before it left the bank)."""
+        return self.question(question_id) or withdrawn(question_id, self.topics[0].id)
+
     def askable(self, question_id: str) -> Question | None:
         """The question if it may be asked now: known and not retired."""
         q = self.question(question_id)
@@ -90,6 +96,24 @@ class Bank:
 
     def domain_of(self, question: Question) -> Domain:
         return self.domain(self.topic(question.topic).domain)
+
+
+WITHDRAWN_PREFIX = "withdrawn"
+
+
+def withdrawn(question_id: str, topic: str) -> Question:
+    """What is shown in place of a question that is no longer in the bank at all (retired ones stay in it)."""
+    return Question(
+        id=WITHDRAWN_PREFIX, type=QuestionType.single, topic=topic, difficulty=1,
+        prompt="This question has been withdrawn from the question bank since it was asked. It does not count.",
+        options=("Go on", "Skip it", "Next", "Continue"), answer="A",
+        explanation="The question was withdrawn from the bank; it counts neither right nor wrong.",
+        source=Source(url="https://github.com/"),
+    )
+
+
+def is_withdrawn(question: Question) -> bool:
+    return question.id == WITHDRAWN_PREFIX
 
 
 class ContentError(Exception):

@@ -50,6 +50,7 @@ class DrillPush:
     chat_id: int
     day: str
     asked: Asked
+    held: bool = False  # a mock exam is running: the drill waits (no feedback mid-exam) until the user resumes it
 
 
 @dataclass(frozen=True)
@@ -229,9 +230,10 @@ class DailyService:
             plan = self._plan(got, now)
             if not plan:
                 continue
-            question = self.bank.question(plan[0])
-            assert question is not None
-            order = tuple(shuffled_order(len(question.options), self.rng)) if question.options else ()
+            question = self.bank.askable(plan[0])
+            if question is None:
+                continue
+            order = tuple(shuffled_order(len(question.items), self.rng)) if question.items else ()
             first = NewAsk(user_id, got.user.chat_id, question.id, question.type.value,
                            self.bank.domain_of(question).id, question.topic, list(order) if order else None, "daily")
             planned.append((got, NewDrill(user_id, day, plan, first), order))
@@ -239,7 +241,8 @@ class DailyService:
         for (got, drill, order), (_, ask_id) in zip(planned, ids, strict=True):
             question = self.bank.question(drill.questions[0])
             asked = self.quiz.asked_view(ask_id, question, order, (1, len(drill.questions)))
-            ready.append(DrillPush(drill.user_id, got.user.chat_id, drill.day, asked))
+            ready.append(DrillPush(drill.user_id, got.user.chat_id, drill.day, asked,
+                                   held=got.exam is not None and got.exam.running))
         return ready
 
     async def _resume(self, push: Push) -> DrillPush | None:
@@ -257,11 +260,12 @@ class DailyService:
     def _plan(self, got: PlanInputs, now: datetime) -> list[str]:
         """Due reviews first, then new questions weighted toward the user's weakest domains."""
         size = got.user.daily_size
-        due = [q for q, when in got.cards if when <= now and self.bank.question(q)][:size]
+        due = [q for q, when in got.cards if when <= now and self.bank.askable(q)][:size]
         seen = {q: Seen(1, None, when) for q, when in got.cards}
         skills = {c.domain: DomainSkill(c.answered, c.correct) for c in got.skills}
         weights = weakness_weights(self._exam_weights, skills)
-        return plan_drill(due, self.quiz.pools, seen, weights, size, self.rng)
+        return plan_drill(due, self.quiz.pools, seen, weights, size, self.rng,
+                          exclude=got.exam.questions if got.exam is not None else ())
 
     async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int, answered_question: str) -> Asked | DrillSummary | None:
         """After an answer in a drill: the next question, the summary at the end, or None if already moved on."""

@@ -149,8 +149,7 @@ class ExamService:
         return exam
 
     def _page(self, exam: Exam, item: Item, items_answered: int) -> Page:
-        question = self.bank.question(item.question_id)
-        assert question is not None
+        question = self.bank.question_or_withdrawn(item.question_id)
         asked = self.quiz.asked_view(item.ask_id, question, item.option_order)
         return Page(exam.id, item.position, exam.size, asked, item.selected, item.flagged, items_answered,
                     self._clock(exam).remaining(self.now()))
@@ -225,8 +224,7 @@ class ExamService:
         item = await self.repo.item(exam.id, position)
         if item is None or not 0 <= option < len(item.option_order):
             return Refusal.forged
-        question = self.bank.question(item.question_id)
-        assert question is not None
+        question = self.bank.question_or_withdrawn(item.question_id)
         if question.type is QuestionType.single:
             last = position + 1 >= exam.size
             if not await self.repo.select(exam.id, position, [option], None if last else position + 1):
@@ -329,6 +327,8 @@ class ExamService:
         items = await self.repo.items(exam.id)
         graded: list[tuple[str, bool]] = []
         for item in items:
+            if self.bank.question(item.question_id) is None:  # withdrawn since: counts neither way
+                continue
             correct = item.correct
             if item.status == "open" and item.selected:
                 settled = await self.quiz.settle(item.ask_id, exam.user_id)
@@ -382,9 +382,7 @@ class ExamService:
         if not 0 <= position < len(items):
             return Refusal.forged
         item = items[position]
-        question = self.bank.question(item.question_id)
-        if question is None:
-            return Refusal.forged
+        question = self.bank.question_or_withdrawn(item.question_id)
         asked = self.quiz.asked_view(item.ask_id, question, item.option_order)
         correct = item.correct if item.status == "answered" else None
         later = [i.position for i in items[position + 1:] if i.correct is not True]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,7 +26,7 @@ from bot.domain.selection import shuffled_order
 from bot.services.quiz import Clock
 from bot.storage.batch import GroupCommit
 from bot.storage.groups import BoardRow, Group, GroupRepo, NewAnswer, Round
-from bot.storage.repo import DayProgress
+from bot.storage.repo import DayProgress, ExamHold
 
 REVEAL_GAP = timedelta(seconds=4)  # the answer stays alone on screen this long before the next question
 CLOSE_GRACE = timedelta(seconds=1)  # an answer handled just before the deadline commits before the close
@@ -116,6 +116,7 @@ class Press(enum.Enum):
     already = "already"
     closed = "closed"
     unknown = "unknown"
+    in_exam = "in_exam"  # the player's mock exam is running, or holds this question: no feedback may leak into it
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,10 @@ class WeeklyPost:
 
 
 class GroupService:
-    def __init__(self, bank: Bank, repo: GroupRepo, *, clock: Clock, rng: random.Random, default_tz: str):
+    def __init__(self, bank: Bank, repo: GroupRepo, *, clock: Clock, rng: random.Random, default_tz: str,
+                 exam_hold: Callable[[int], Awaitable[ExamHold | None]] | None = None):
         self.bank, self.repo = bank, repo
+        self.exam_hold = exam_hold
         self.clock, self.rng, self.default_tz = clock, rng, default_tz
         self._topics = tuple(comp.TopicRef(t.id, t.name, t.aliases) for t in bank.topics)
         # Only single-answer questions: a shared message cannot hold each player's ticks of a choose-N,
@@ -280,8 +283,8 @@ class GroupService:
         await self.left(chat_id)
 
     def _view(self, rnd: Round) -> QuestionView:
-        question = self.bank.question(rnd.questions[rnd.position])
-        assert question is not None, "a round's questions come from the bank it was started with"
+        # A round begun before the question left the bank (a deploy mid-round) shows a stand-in.
+        question = self.bank.question_or_withdrawn(rnd.questions[rnd.position])
         return QuestionView(rnd.id, rnd.chat_id, rnd.position, len(rnd.questions), question,
                             rnd.orders[rnd.position], self.bank.topic(question.topic).name, rnd.seconds)
 
@@ -323,7 +326,11 @@ class GroupService:
                 or rnd.opened_at is None or rnd.closes_at is None or now > rnd.closes_at):
             return PressResult(Press.closed)
         question = self.bank.question(rnd.questions[position])
-        assert question is not None
+        if question is None:  # withdrawn from the bank since the round began: nothing to score
+            return PressResult(Press.closed)
+        if self.exam_hold is not None and (hold := await self.exam_hold(user_id)) is not None \
+                and (hold.running or question.id in hold.questions):
+            return PressResult(Press.in_exam)
         pending = _Pending(rnd, question, position, shown, user_id, first_name, update_id, now)
         await self._answers.write(pending)
         assert pending.result is not None

@@ -156,7 +156,7 @@ class StudyService:
 
     async def _start(self, user_id: int, chat_id: int, kind: str, label: str | None,
                      questions: list[str]) -> Asked | None:
-        questions = [q for q in questions if self.bank.question(q) is not None]
+        questions = [q for q in questions if self.bank.askable(q) is not None]
         if not questions:
             return None
         # One run at a time: an abandoned run's old buttons must not bring it back between the new one's questions.

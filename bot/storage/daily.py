@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database
-from bot.storage.repo import DomainCount, NewAsk, User, _user, iso
+from bot.storage.repo import DomainCount, ExamHold, NewAsk, User, _user, iso
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
@@ -20,6 +20,7 @@ class PlanInputs:
     user: User
     cards: tuple[tuple[str, datetime], ...]  # (question id, due), most overdue first
     skills: tuple[DomainCount, ...]
+    exam: ExamHold | None = None  # an unfinished mock exam: its questions stay out of the drill
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,7 @@ class DailyRepo:
         users: dict[int, User] = {}
         cards: dict[int, list[tuple[str, datetime]]] = {}
         skills: dict[int, list[DomainCount]] = {}
+        exams: dict[int, tuple[int, bool, set[str]]] = {}
         async with self.db.read() as conn:
             for start in range(0, len(user_ids), _CHUNK):
                 chunk = list(user_ids[start : start + _CHUNK])
@@ -197,7 +199,17 @@ class DailyRepo:
                 ) as cur:
                     for r in await cur.fetchall():
                         skills.setdefault(r[0], []).append(DomainCount(r[1], r[2], r[3] or 0))
-        return {uid: PlanInputs(u, tuple(cards.get(uid, ())), tuple(skills.get(uid, ()))) for uid, u in users.items()}
+                async with conn.execute(
+                    "SELECT e.user_id, e.id, e.status, a.question_id FROM exams e "  # noqa: S608
+                    "JOIN exam_items i ON i.exam_id = e.id JOIN asks a ON a.id = i.ask_id "
+                    f"WHERE e.user_id IN ({marks}) AND e.status IN ('running', 'paused')",
+                    chunk,
+                ) as cur:
+                    for r in await cur.fetchall():
+                        exams.setdefault(r[0], (r[1], r[2] == "running", set()))[2].add(r[3])
+        return {uid: PlanInputs(u, tuple(cards.get(uid, ())), tuple(skills.get(uid, ())),
+                                ExamHold(*exams[uid][:2], frozenset(exams[uid][2])) if uid in exams else None)
+                for uid, u in users.items()}
 
     async def start_drills(self, drills: Sequence[NewDrill], now: datetime) -> list[tuple[int, int]]:
         """Create the drills of a batch of pushes and their first questions, linked to the pushes, in one go.

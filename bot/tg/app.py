@@ -30,7 +30,7 @@ from bot.storage.study import StudyRepo
 from bot.tg import commands, exam, groups, jobs
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
-from bot.tg.limits import ChatRateLimiter
+from bot.tg.limits import PER_CHAT_PER_SECOND, ChatRateLimiter
 from bot.tg.ordering import PerUserOrder
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def _utc_now() -> datetime:
 
 
 def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Clock = _utc_now,
-                      push_interval: float = PUSH_INTERVAL, rate_limit: bool = True) -> Application:
+                      push_interval: float = PUSH_INTERVAL, rate_limit: bool = True,
+                      per_chat_per_second: float = PER_CHAT_PER_SECOND) -> Application:
     assert settings.telegram_bot_token is not None
     token = settings.telegram_bot_token.get_secret_value()
     builder = (
@@ -69,7 +70,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         # more at 30/s exceeds "30 per second" in the first second). Groups: 20 per minute. Private chats:
         # one new message per second (bot/tg/limits.py).
         builder = builder.rate_limiter(
-            ChatRateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second, max_retries=5)
+            ChatRateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second, max_retries=5,
+                            per_chat_per_second=per_chat_per_second)
         )
     app = builder.build()
     app.bot_data["intake"] = Intake(app, Inbox(db), clock=clock, timeout=POLL_TIMEOUT)
@@ -84,7 +86,7 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     app.bot_data["study"] = StudyService(bank, repo, StudyRepo(db), quiz, clock=clock, rng=rng,
                                          admin_ids=settings.admin_ids)
     app.bot_data["groups"] = GroupService(bank, GroupRepo(db), clock=clock, rng=rng,
-                                          default_tz=settings.default_tz)
+                                          default_tz=settings.default_tz, exam_hold=quiz.exam_hold)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
     app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",
@@ -164,6 +166,7 @@ async def run(
     clock: Clock = _utc_now,
     push_interval: float = PUSH_INTERVAL,
     startup_delay: float = STARTUP_FIRST_DELAY,
+    per_chat_per_second: float = PER_CHAT_PER_SECOND,
 ) -> None:
     """Open the database, migrate, poll Telegram until `stop` is set or SIGTERM/SIGINT arrives, then close.
 
@@ -173,7 +176,8 @@ async def run(
     app: Application | None = None
     try:
         await db.migrate()
-        app = build_application(settings, bank, db, clock=clock, push_interval=push_interval)
+        app = build_application(settings, bank, db, clock=clock, push_interval=push_interval,
+                                per_chat_per_second=per_chat_per_second)
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT) if handle_signals else ():

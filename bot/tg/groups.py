@@ -211,6 +211,7 @@ async def on_group_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         Press.already: render.already_locked(),
         Press.closed: render.question_closed(),
         Press.unknown: render.stale_button(),
+        Press.in_exam: render.group_press_in_exam(),
     }[result.outcome]
     await ack(query, text)
 

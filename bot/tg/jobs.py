@@ -82,11 +82,12 @@ class Pusher:
 
     async def _send_drill(self, push: DrillPush) -> None:
         asked = push.asked
+        # A running mock exam comes first: the drill is announced, and starts when the user taps for it.
+        text, keyboard = ((render.drill_held_by_exam(asked), render.drill_held_keyboard()) if push.held
+                          else (render.question_text(asked), render.question_keyboard(asked)))
         try:
-            message = await self.bot.send_message(
-                push.chat_id, render.question_text(asked), parse_mode=ParseMode.HTML,
-                reply_markup=render.question_keyboard(asked),
-            )
+            message = await self.bot.send_message(push.chat_id, text, parse_mode=ParseMode.HTML,
+                                                  reply_markup=keyboard)
         except Forbidden:
             log.info("user blocked the bot; unsubscribed from daily drills")
             await self.daily.blocked(push.user_id, push.day, "drill")

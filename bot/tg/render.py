@@ -191,6 +191,11 @@ def stale_button() -> str:
     return "This question is closed. Send /quiz for a new one."
 
 
+def group_press_in_exam() -> str:
+    return ("Not counted: you have a mock exam open in our private chat (/exam), and this would show you "
+            "answers mid-exam.")
+
+
 def stale_button_in_exam() -> str:
     return "This question is closed. Your mock exam is running: /exam takes you back to it."
 
@@ -342,6 +347,17 @@ def reminder_text(reminder: Reminder) -> str:
 
 def nothing_to_resume() -> str:
     return "Today's drill is finished (or has not arrived yet). Send /quiz for a question now."
+
+
+def drill_held_by_exam(asked: Asked) -> str:
+    size = asked.drill[1] if asked.drill else 1
+    return (f"📅 <b>Today's drill is ready</b> ({size} question{'s' if size != 1 else ''}). Your mock exam is running, "
+            "so it waits: a drill now would show you answers mid-exam. Finish or pause the exam (/exam), "
+            "then tap below.")
+
+
+def drill_held_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Start today's drill ▶", callback_data=CB_RESUME)]])
 
 
 def reminder_keyboard() -> InlineKeyboardMarkup:
