@@ -43,7 +43,7 @@ def _loop_factory():
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mlsquiz", description="AWS ML Specialty exam-prep Telegram bot")
+    parser = argparse.ArgumentParser(prog="mlsquiz", description="A Telegram bot that drills you for AWS machine-learning certifications (MLA-C02 by default)")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="start the bot (the default)")
     backup_cmd = sub.add_parser("backup", help="copy the live database consistently to a new file")

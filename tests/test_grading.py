@@ -175,3 +175,60 @@ def test_choice_grading_needs_exactly_the_right_set():
     assert not grade_choice([0], [0, 3])
     assert not grade_choice([0, 1, 3], [0, 3])
     assert not grade_choice([], [2])
+
+
+# --- beyond the basics: long and short forms, former names, typos in several words, spacing, units, glosses ---
+
+@pytest.mark.parametrize(
+    "attempt, accepted",
+    [
+        ("Random Cut Forest", "Random Cut Forest (RCF)"),  # the long form of "Long Name (ABBR)"
+        ("RCF", "Random Cut Forest (RCF)"),  # or the short one
+        ("Inter-container traffic encryption", "Inter-container traffic encryption (ICTE)"),
+        ("ICTE", "Inter-container traffic encryption (ICTE)"),
+        ("Amazon Data Firehose", "Amazon Data Firehose (formerly Kinesis Data Firehose)"),  # current name
+        ("Kinesis Data Firehose", "Amazon Data Firehose (formerly Kinesis Data Firehose)"),  # former name
+        ("Quick Sight", "Amazon Quick Sight (formerly QuickSight)"),
+        ("QuickSight", "Amazon Quick Sight (formerly QuickSight)"),
+        ("Elastik Map Redcue", "Elastic MapReduce"),  # a small typo in each of several words
+        ("Elastik MapRedcue", "Elastic MapReduce"),
+        ("Recomendation Enginee", "Recommendation Engine"),
+        ("Data Brew", "DataBrew"),  # with or without a space
+        ("DataBrew", "Glue Data Brew"),
+        ("Sage Maker Pipelines", "SageMaker Pipelines"),
+        ("14 days", "2 weeks"),  # the same duration in another unit
+        ("336 hours", "2 weeks"),
+        ("2 weeks", "14 days"),
+        ("1 day", "24 hours"),
+        ("90 minutes", "1.5 hours"),
+        ("1024 GB", "1 TB"),  # the same size in another unit
+        ("1 TB", "1024 GB"),
+        ("1000 MB", "1 GB"),
+        ("runtime (the Neo runtime)", "runtime"),  # a right answer followed by a short gloss
+        ("Data capture (endpoint DataCaptureConfig)", "Data capture"),
+        ("Pipe mode (streams from S3)", "Pipe mode"),
+    ],
+)
+def test_accepts_what_a_fair_examiner_would(attempt: str, accepted: str):
+    assert ok(attempt, accepted), attempt
+
+
+@pytest.mark.parametrize(
+    "attempt, accepted",
+    [
+        ("default", "Random Cut Forest (the default detector)"),  # a parenthesis that is not an abbreviation
+        ("the default detector", "Random Cut Forest (the default detector)"),
+        ("Kinesis Data Streams", "Amazon Data Firehose (formerly Kinesis Data Firehose)"),
+        ("Elastic Beanstalk", "Elastic MapReduce"),
+        ("13 days", "2 weeks"),  # a different quantity
+        ("2 days", "2 weeks"),
+        ("14 GB", "2 weeks"),  # another kind of unit
+        ("1 GB", "1 TB"),
+        ("File mode (not Pipe mode)", "Pipe mode"),  # the gloss does not rescue a wrong answer
+        ("Pipe mode (or File mode)", "Pipe mode"),  # a hedge hidden in the gloss
+        ("SageMaker Now", "SageMaker Neo"),  # the word that matters, misspelt into another word
+        ("Data Crew", "DataBrew"),
+    ],
+)
+def test_still_rejects_near_misses_after_the_new_rules(attempt: str, accepted: str):
+    assert not ok(attempt, accepted), attempt

@@ -2,18 +2,18 @@
 
 Pure: time and randomness come in as arguments; nothing here touches storage or Telegram.
 
-Scaling. AWS reports MLS-C01 results on a 100-1000 scale with 750 to pass and does not publish
-how raw answers map to it (the mapping is equated per exam form). We estimate it with a
-piecewise-linear map through three points: 0% right -> 100, PASS_RAW (72%) right -> 750,
-100% right -> 1000. 72% is the figure commonly reported by candidates, not an AWS number; the
-same map scales each domain's own percentage.
+Scaling. AWS reports results on a 100-1000 scale with an exam's own pass mark (750 for MLS-C01,
+720 for MLA-C01 and MLA-C02) and does not publish how raw answers map to it (the mapping is
+equated per exam form). We estimate it with a piecewise-linear map through three points: 0% right
+-> 100, PASS_RAW (72%) right -> the pass mark, 100% right -> 1000. 72% is the share candidates
+commonly report needing, not an AWS number; the same map scales each domain's own percentage.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -44,19 +44,23 @@ def quotas(weights: Mapping[str, float], size: int = EXAM_SIZE) -> dict[str, int
 
 
 def draw(pools: Mapping[str, Sequence[str]], weights: Mapping[str, float], rng: random.Random,
-         size: int = EXAM_SIZE) -> list[str]:
+         size: int = EXAM_SIZE, avoid: Collection[str] = ()) -> list[str]:
     """Question ids for one exam: each domain's quota drawn at random from its pool, then shuffled together.
 
-    A domain whose pool is smaller than its quota gives all it has and the rest is drawn from the
-    other domains, so the exam keeps its length while the bank is small.
+    Questions in `avoid` (the user's earlier mock exams) are drawn only once a domain has run out of
+    others, so consecutive mocks share as few questions as the bank allows. A domain whose pool is
+    smaller than its quota gives all it has and the rest is drawn from the other domains, so the exam
+    keeps its length while the bank is small.
     """
     want = quotas(weights, size)
     picked: list[str] = []
     left: list[str] = []
     for domain in weights:
         pool = list(pools.get(domain, ()))
-        take = min(want[domain], len(pool))
-        chosen = rng.sample(pool, take)
+        fresh = [q for q in pool if q not in avoid]
+        seen = [q for q in pool if q in avoid]
+        chosen = rng.sample(fresh, min(want[domain], len(fresh)))
+        chosen += rng.sample(seen, min(want[domain] - len(chosen), len(seen)))
         picked += chosen
         taken = set(chosen)
         left += [q for q in pool if q not in taken]
@@ -66,21 +70,21 @@ def draw(pools: Mapping[str, Sequence[str]], weights: Mapping[str, float], rng: 
     return picked
 
 
-def scale(right: int, total: int) -> int:
+def scale(right: int, total: int, pass_mark: int = SCALED_PASS) -> int:
     """The estimated scaled score (100-1000) for `right` out of `total` (see the module docstring)."""
     if total <= 0:
         return SCALED_MIN
     raw = max(0.0, min(1.0, right / total))
     if raw <= PASS_RAW:
-        value = SCALED_MIN + (SCALED_PASS - SCALED_MIN) * raw / PASS_RAW
+        value = SCALED_MIN + (pass_mark - SCALED_MIN) * raw / PASS_RAW
     else:
-        value = SCALED_PASS + (SCALED_MAX - SCALED_PASS) * (raw - PASS_RAW) / (1 - PASS_RAW)
+        value = pass_mark + (SCALED_MAX - pass_mark) * (raw - PASS_RAW) / (1 - PASS_RAW)
     return int(round(value))
 
 
-def scale_fraction(raw: float) -> int:
+def scale_fraction(raw: float, pass_mark: int = SCALED_PASS) -> int:
     """`scale` for an expected share of right answers (readiness predictions)."""
-    return scale(round(max(0.0, min(1.0, raw)) * 10_000), 10_000)
+    return scale(round(max(0.0, min(1.0, raw)) * 10_000), 10_000, pass_mark)
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,11 @@ class DomainScore:
     domain: str
     right: int
     total: int
+    pass_mark: int = SCALED_PASS
 
     @property
     def scaled(self) -> int:
-        return scale(self.right, self.total)
+        return scale(self.right, self.total, self.pass_mark)
 
 
 @dataclass(frozen=True)
@@ -99,23 +104,24 @@ class ExamScore:
     right: int
     total: int
     domains: tuple[DomainScore, ...]
+    pass_mark: int = SCALED_PASS
 
     @property
     def scaled(self) -> int:
-        return scale(self.right, self.total)
+        return scale(self.right, self.total, self.pass_mark)
 
     @property
     def passed(self) -> bool:
-        return self.scaled >= SCALED_PASS
+        return self.scaled >= self.pass_mark
 
 
-def score(items: Sequence[tuple[str, bool]], domain_order: Sequence[str]) -> ExamScore:
+def score(items: Sequence[tuple[str, bool]], domain_order: Sequence[str], pass_mark: int = SCALED_PASS) -> ExamScore:
     """Score (domain, right) pairs; an unanswered question counts as wrong, as on the real exam."""
     domains = tuple(
-        DomainScore(d, sum(1 for dd, ok in items if dd == d and ok), sum(1 for dd, _ in items if dd == d))
+        DomainScore(d, sum(1 for dd, ok in items if dd == d and ok), sum(1 for dd, _ in items if dd == d), pass_mark)
         for d in domain_order
     )
-    return ExamScore(sum(1 for _, ok in items if ok), len(items), domains)
+    return ExamScore(sum(1 for _, ok in items if ok), len(items), domains, pass_mark)
 
 
 @dataclass(frozen=True)

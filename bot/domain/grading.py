@@ -4,7 +4,13 @@ A typed answer is reduced to canonical tokens (case, punctuation, number words,
 glossary synonyms and former service names folded away), then compared with each
 accepted answer token by token. Extra words are forgiven only when they carry no
 meaning (filler, generic words like "mode", units); a small typo is forgiven only
-in a long word and never in a number. A hedge ("Pipe mode or File mode") is wrong.
+in a long word (one in each such word) and never in a number. A hedge ("Pipe mode or
+File mode") is wrong.
+
+Also accepted: either form of an answer written "Long Name (ABBR)" or "Current Name
+(formerly Old Name)"; a name written with or without a space ("Data Brew"); the same
+duration or size in another unit (2 weeks = 14 days, 1 TB = 1024 GB); and a right answer
+followed by a short gloss in parentheses ("runtime (the Neo runtime)").
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 # Words a learner wraps an answer in ("I think it's ...", "the answer is ..."). Never "not"/"no".
 FILLER = frozenset(
@@ -116,6 +122,7 @@ def _tokens(text: str) -> list[str]:
     text = text.replace("'", "").replace("\u2019", "")
     text = re.sub(r"(?<!\d)/|/(?!\d)", " or ", text)  # "pipe/file" hedges like "pipe or file"; "1/3" stays a fraction
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
+    text = re.sub(r"\bsagemaker ai\b", "sagemaker", text)  # SageMaker's current name adds nothing to an answer
     return _TOKEN.findall(text)
 
 
@@ -163,7 +170,8 @@ def _typo_ok(a: str, b: str) -> bool:
     if n < 6:
         return False
     allowed = 1 if n < 9 else 2
-    return Levenshtein.distance(a, b, score_cutoff=allowed) <= allowed
+    # Optimal string alignment: two swapped letters ("redcue") are one typo, not two.
+    return OSA.distance(a, b, score_cutoff=allowed) <= allowed
 
 
 def _fold_glossary(tokens: list[str], glossary: Glossary) -> list[str]:
@@ -171,9 +179,8 @@ def _fold_glossary(tokens: list[str], glossary: Glossary) -> list[str]:
     i = 0
     while i < len(tokens):
         for phrase, group in glossary.starting_with(tokens[i][:1]):
-            n = len(phrase)
-            window = tokens[i : i + n]
-            if len(window) == n and all(_typo_ok(w, p) for w, p in zip(window, phrase, strict=True)):
+            n = _phrase_at(tokens, i, phrase)
+            if n:
                 out.append(group)
                 i += n
                 break
@@ -181,6 +188,20 @@ def _fold_glossary(tokens: list[str], glossary: Glossary) -> list[str]:
             out.append(tokens[i])
             i += 1
     return out
+
+
+def _phrase_at(tokens: list[str], i: int, phrase: tuple[str, ...]) -> int:
+    """How many tokens from `i` spell `phrase`: word by word (a small typo in each long word), or with one
+    space more or fewer ("Data Brew" for "DataBrew", "databrew" for "Data Brew"), letter for letter."""
+    n = len(phrase)
+    window = tokens[i : i + n]
+    if len(window) == n and all(_typo_ok(w, p) for w, p in zip(window, phrase, strict=True)):
+        return n
+    joined = "".join(phrase)
+    for k in (n + 1, n - 1):
+        if k >= 1 and i + k <= len(tokens) and "".join(tokens[i : i + k]) == joined:
+            return k
+    return 0
 
 
 def canonical(text: str, glossary: Glossary = EMPTY_GLOSSARY) -> list[str]:
@@ -249,11 +270,115 @@ def _segments(tokens: list[str]) -> list[list[str]]:
     return [s for s in segs if any(t not in FILLER for t in s)]
 
 
+_PARENTHESIS = re.compile(r"^(?P<outer>.*?)\s*\((?P<inner>[^()]*)\)\s*$")
+_FORMER = re.compile(r"^(?:formerly|previously|was|now|also|aka|or|old name|new name)[:\s]+", re.I)
+_ABBREVIATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,11}$")
+GLOSS_MAX_WORDS = 8
+_NEGATIONS = frozenset({"not", "no", "never", "nor", "without"})
+
+
+def expand_accepted(accepted: Sequence[str]) -> list[str]:
+    """The accepted answers, plus the forms a written answer implies: "Random Cut Forest (RCF)" accepts
+    "Random Cut Forest" and "RCF"; "Amazon Data Firehose (formerly Kinesis Data Firehose)" accepts either
+    name; "Random Cut Forest (the default detector)" accepts "Random Cut Forest" but not the description."""
+    out: list[str] = []
+    for answer in accepted:
+        out.append(answer)
+        m = _PARENTHESIS.match(answer)
+        if not m or not m["outer"].strip():
+            continue
+        outer, inner = m["outer"].strip(), m["inner"].strip()
+        out.append(outer)
+        former = _FORMER.match(inner)
+        if former:
+            out.append(inner[former.end():].strip())
+        elif _ABBREVIATION.match(inner) and sum(c.isupper() for c in inner) >= 2:
+            out.append(inner)
+    return list(dict.fromkeys(a for a in out if a))
+
+
+# Durations in seconds and sizes in bytes: the same quantity in another unit counts.
+_DURATION = {"second": 1, "minute": 60, "hour": 3600, "day": 86_400, "week": 604_800, "ms": 0.001,
+             "millisecond": 0.001}
+_SIZE_EXP = {"kb": 1, "kib": 1, "mb": 2, "mib": 2, "gb": 3, "gib": 3, "tb": 4, "tib": 4, "pb": 5}
+_TIME_WORDS = {"s": "second", "sec": "second", "secs": "second", "seconds": "second", "second": "second",
+               "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
+               "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour",
+               "day": "day", "days": "day", "week": "week", "weeks": "week",
+               "ms": "ms", "millisecond": "millisecond", "milliseconds": "millisecond"}
+
+
+def _quantity(tokens: list[str]) -> tuple[str, float, float] | None:
+    """(dimension, value, alternative value) when the tokens are just one number and a duration or size unit.
+
+    Sizes have two readings (1 GB = 1000 MB or 1024 MiB-style): both are kept, and either matching counts.
+    """
+    words = [t for t in tokens if t not in FILLER]
+    if len(words) != 2 or not _is_number(words[0]) or "/" in words[0]:
+        return None
+    number, unit = float(words[0]), words[1]
+    if unit in _TIME_WORDS:
+        seconds = number * _DURATION[_TIME_WORDS[unit]]
+        return "time", seconds, seconds
+    if unit in _SIZE_EXP:
+        return "size", number * 1000 ** _SIZE_EXP[unit], number * 1024 ** _SIZE_EXP[unit]
+    return None
+
+
+def _same_quantity(attempt: list[str], target: list[str]) -> bool:
+    a, b = _quantity(attempt), _quantity(target)
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    return any(abs(x - y) <= 1e-9 * max(abs(x), abs(y), 1) for x in a[1:] for y in b[1:])
+
+
+def _respace(tokens: list[str], target: list[str]) -> list[str]:
+    """Join two attempt words that spell one target word ("data brew" for "databrew"), or split one that
+    spells two ("sagemaker" and "pipelines" stay; "databrew" for "data brew" splits). Exact letters only."""
+    wanted = set(target)
+    pairs = {a + b: (a, b) for a, b in zip(target, target[1:], strict=False)}
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if i + 1 < len(tokens) and t not in wanted and t + tokens[i + 1] in wanted:
+            out.append(t + tokens[i + 1])
+            i += 2
+            continue
+        if t not in wanted and t in pairs:
+            out.extend(pairs[t])
+        else:
+            out.append(t)
+        i += 1
+    return out
+
+
+def _gloss_removed(attempt: str) -> str | None:
+    """The answer without a short trailing gloss in parentheses, when the gloss neither hedges nor negates."""
+    m = _PARENTHESIS.match(attempt)
+    if not m or not m["outer"].strip():
+        return None
+    gloss = _tokens(m["inner"])
+    if len(gloss) > GLOSS_MAX_WORDS or any(t in HEDGES or t in _NEGATIONS for t in gloss):
+        return None
+    return m["outer"]
+
+
 def grade_text(attempt: str, accepted: Sequence[str], glossary: Glossary = EMPTY_GLOSSARY) -> Verdict:
     """Judge a typed answer against the canonical answer (first) and its accepted variants."""
     if not accepted:
         raise ValueError("a fill question needs at least one accepted answer")
+    verdict = _grade(attempt, accepted, glossary)
+    if not verdict and verdict.reason == "wrong" and (bare := _gloss_removed(attempt)) is not None:
+        plain = _grade(bare, accepted, glossary)
+        if plain:
+            return Verdict(True, "variant", plain.expected)
+    return verdict
+
+
+def _grade(attempt: str, accepted: Sequence[str], glossary: Glossary) -> Verdict:
     expected = accepted[0]
+    accepted = expand_accepted(accepted)
     if len(attempt) > MAX_ATTEMPT_CHARS:
         return Verdict(False, "too_long", expected)
     raw = [t for t in _numbers(_tokens(attempt)) if t not in {"amazon", "aws"}]
@@ -265,9 +390,9 @@ def grade_text(attempt: str, accepted: Sequence[str], glossary: Glossary = EMPTY
 
     def best(toks: list[str]) -> tuple[int, _Match] | None:
         for i, target in targets:
-            m = _match(toks, target)
-            if m.ok:
-                return i, m
+            m = _match(_respace(toks, target), target)
+            if m.ok or _same_quantity(toks, target):
+                return i, m if m.ok else _Match(ok=True)
         return None
 
     whole = best(tokens)
@@ -340,3 +465,13 @@ def _is_number(t: str) -> bool:
 def grade_choice(selected: Iterable[int], correct: Iterable[int]) -> bool:
     """A multiple-choice answer is right when exactly the correct options are selected."""
     return set(selected) == set(correct)
+
+
+def grade_ordering(picked: Sequence[int], steps: int) -> bool:
+    """An ordering item is right only when every step is placed, in the documented order (all or nothing)."""
+    return list(picked) == list(range(steps))
+
+
+def grade_matching(picked: Sequence[int], matches: Sequence[int]) -> bool:
+    """A matching item is right only when every prompt has its own match (all or nothing)."""
+    return len(picked) == len(matches) and all(p == m for p, m in zip(picked, matches, strict=True))

@@ -58,10 +58,11 @@ class DomainReadiness:
     weight: float
     seen: int
     mastery: float  # 0..1, expected share right on this domain's exam questions
+    pass_mark: int = SCALED_PASS
 
     @property
     def scaled(self) -> int:
-        return scale_fraction(self.mastery)
+        return scale_fraction(self.mastery, self.pass_mark)
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,11 @@ class Readiness:
     seen: int
     domains: tuple[DomainReadiness, ...]
     expected: float  # expected share right on a whole exam
+    pass_mark: int = SCALED_PASS
 
     @property
     def predicted(self) -> int:
-        return scale_fraction(self.expected)
+        return scale_fraction(self.expected, self.pass_mark)
 
     @property
     def weakest(self) -> DomainReadiness:
@@ -86,19 +88,23 @@ class Readiness:
             return "new"
         if self.seen < MIN_SEEN:
             return "early"
-        return "ready" if self.predicted >= SCALED_PASS else "not_yet"
+        return "ready" if self.predicted >= self.pass_mark else "not_yet"
 
 
-def assess(known: Sequence[Known], weights: Mapping[str, float], now: datetime) -> Readiness:
-    """Per-domain mastery and the exam-weighted expectation, from the questions the user has answered."""
+def assess(known: Sequence[Known], weights: Mapping[str, float], now: datetime,
+           pass_mark: int = SCALED_PASS) -> Readiness:
+    """Per-domain mastery and the exam-weighted expectation, from the questions the user has answered.
+
+    `known` are the answered questions in the exam's scope, each with its domain in that exam.
+    """
     total_weight = sum(weights.values()) or 1.0
     domains = []
     for domain, weight in weights.items():
         mine = [recall(k, now) for k in known if k.domain == domain]
         mastery = (sum(mine) + PRIOR * PRIOR_WEIGHT) / (len(mine) + PRIOR_WEIGHT)
-        domains.append(DomainReadiness(domain, weight, len(mine), mastery))
+        domains.append(DomainReadiness(domain, weight, len(mine), mastery, pass_mark))
     expected = sum(d.mastery * d.weight for d in domains) / total_weight
-    return Readiness(len(known), tuple(domains), expected)
+    return Readiness(len(known), tuple(domains), expected, pass_mark)
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,6 @@ class DailyService:
                  rng: random.Random):
         self.bank, self.repo, self.daily, self.quiz = bank, repo, daily, quiz
         self.clock, self.rng = clock, rng
-        self._exam_weights = {d.id: float(d.weight) for d in bank.domains}
         # 10 ms of sends share a commit: a crash can repeat at most those (plus the sends in flight).
         self._sent_writer: GroupCommit[tuple[int, str, int, int]] = GroupCommit(
             lambda sent: self.daily.drills_sent(sent, self.now()), linger=0.01
@@ -240,7 +239,8 @@ class DailyService:
         ids = await self.daily.start_drills([d for _, d, _ in planned], now)
         for (got, drill, order), (_, ask_id) in zip(planned, ids, strict=True):
             question = self.bank.question(drill.questions[0])
-            asked = self.quiz.asked_view(ask_id, question, order, (1, len(drill.questions)))
+            asked = self.quiz.asked_view(ask_id, question, order, (1, len(drill.questions)),
+                                         track=self.quiz.track(got.user))
             ready.append(DrillPush(drill.user_id, got.user.chat_id, drill.day, asked,
                                    held=got.exam is not None and got.exam.running))
         return ready
@@ -260,11 +260,18 @@ class DailyService:
     def _plan(self, got: PlanInputs, now: datetime) -> list[str]:
         """Due reviews first, then new questions weighted toward the user's weakest domains."""
         size = got.user.daily_size
-        due = [q for q, when in got.cards if when <= now and self.bank.askable(q)][:size]
+        track = self.quiz.track(got.user)
+        due = [q for q, when in got.cards if when <= now and track.in_scope(q) and self.bank.askable(q)][:size]
         seen = {q: Seen(1, None, when) for q, when in got.cards}
-        skills = {c.domain: DomainSkill(c.answered, c.correct) for c in got.skills}
-        weights = weakness_weights(self._exam_weights, skills)
-        return plan_drill(due, self.quiz.pools, seen, weights, size, self.rng,
+        per_domain: dict[str, list[int]] = {}
+        for c in got.skills:
+            if (domain := track.domain_of.get(c.question_id)) is not None:
+                tally = per_domain.setdefault(domain, [0, 0])
+                tally[0] += c.answered
+                tally[1] += c.correct
+        skills = {d: DomainSkill(a, r) for d, (a, r) in per_domain.items()}
+        weights = weakness_weights(track.weights, skills)
+        return plan_drill(due, track.pools, seen, weights, size, self.rng,
                           exclude=got.exam.questions if got.exam is not None else ())
 
     async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int, answered_question: str) -> Asked | DrillSummary | None:

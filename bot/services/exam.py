@@ -19,14 +19,18 @@ from zoneinfo import ZoneInfo
 
 from bot.content import Bank, QuestionType
 from bot.domain.clock import require_aware
-from bot.domain.exam import EXAM_MINUTES, EXAM_SIZE, SCALED_PASS, DomainScore, ExamClock, ExamScore, draw, quotas
+from bot.domain.exam import DomainScore, ExamClock, ExamScore, draw, quotas
 from bot.domain.exam import score as score_exam
 from bot.domain.selection import shuffled_order
-from bot.services.quiz import EXAM_ORIGIN, Asked, Clock, QuizService
+from bot.services.quiz import EXAM_ORIGIN, UNSET, Asked, Clock, QuizService, initial_selection
+from bot.services.tracks import Track
 from bot.storage.exam import Exam, ExamRepo, Item
 from bot.storage.repo import NewAsk
 
 HISTORY_SIZE = 10
+# Mock exams taken before exams became data were all MLS-C01's and stored its domains by these names.
+LEGACY_DOMAINS = {"data-engineering": "1", "eda": "2", "modeling": "3", "ml-ops": "4"}
+LEGACY_EXAM = "mls-c01"
 
 
 class Refusal(enum.Enum):
@@ -44,10 +48,11 @@ class Page:
     position: int
     size: int
     asked: Asked
-    selected: tuple[int, ...]
+    selected: tuple[int, ...]  # ticked options; ordering: steps placed, in order; matching: per prompt
     flagged: bool
     answered: int
     remaining: timedelta
+    exam: str = ""  # the exam's short name
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,7 @@ class Result:
     finished_at: datetime
     used: timedelta
     late: bool = False  # this call was the late tap that found the time up
+    exam: str = ""  # the exam's short name
 
 
 @dataclass(frozen=True)
@@ -102,33 +108,47 @@ class Past:
     right: int
     total: int
     timed_out: bool
+    exam: str = ""  # the exam's code, upper case (MLA-C02)
+    pass_mark: int = 720
 
     @property
     def passed(self) -> bool:
-        return self.score >= SCALED_PASS
+        return self.score >= self.pass_mark
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """What a mock exam of the user's exam looks like, before it starts."""
+
+    exam: str  # short name
+    status_note: str
+    questions: int
+    minutes: int
+    pass_mark: int
+    domains: tuple[tuple[str, int, int], ...]  # (name, weight, questions in a mock)
+    item_types: tuple[str, ...]
 
 
 class ExamService:
-    def __init__(self, bank: Bank, repo: ExamRepo, quiz: QuizService, *, clock: Clock, rng: random.Random,
-                 size: int = EXAM_SIZE, minutes: int = EXAM_MINUTES):
+    def __init__(self, bank: Bank, repo: ExamRepo, quiz: QuizService, *, clock: Clock, rng: random.Random):
         self.bank, self.repo, self.quiz = bank, repo, quiz
         self.clock, self.rng = clock, rng
-        self.size, self.minutes = size, minutes
-        self._weights = {d.id: float(d.weight) for d in bank.domains}
-        self._names = {d.id: d.name for d in bank.domains}
-        pools: dict[str, list[str]] = {d.id: [] for d in bank.domains}
-        for q in bank.questions:
-            if q.type is not QuestionType.fill:  # the real exam has no typed answers
-                pools[bank.domain_of(q).id].append(q.id)
-        self._pools = pools
 
     def now(self) -> datetime:
         return require_aware(self.clock())
 
-    def blueprint(self) -> list[tuple[str, int, int]]:
-        """(domain name, exam weight, questions in an exam) per domain."""
-        counts = quotas(self._weights, self.size)
-        return [(self._names[d], round(w), counts[d]) for d, w in self._weights.items()]
+    def track(self, exam: Exam) -> Track:
+        """The exam an attempt was a mock of (its code; the legacy attempts were MLS-C01's)."""
+        return self.quiz.tracks.get(exam.exam_code or LEGACY_EXAM)
+
+    async def blueprint(self, user_id: int) -> Blueprint:
+        """The user's exam as a mock: its length, time, pass mark and questions per domain."""
+        track = await self.quiz.track_of(user_id)
+        exam = track.exam
+        counts = quotas(track.weights, exam.questions)
+        return Blueprint(exam.short, exam.status_note, exam.questions, exam.minutes, exam.pass_mark,
+                         tuple((d.name, d.weight, counts[d.id]) for d in exam.domains),
+                         tuple(t.value for t in exam.item_types))
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -150,9 +170,11 @@ class ExamService:
 
     def _page(self, exam: Exam, item: Item, items_answered: int) -> Page:
         question = self.bank.question_or_withdrawn(item.question_id)
-        asked = self.quiz.asked_view(item.ask_id, question, item.option_order)
-        return Page(exam.id, item.position, exam.size, asked, item.selected, item.flagged, items_answered,
-                    self._clock(exam).remaining(self.now()))
+        track = self.track(exam)
+        asked = self.quiz.asked_view(item.ask_id, question, item.option_order, track=track)
+        selected = item.selected or tuple(initial_selection(question))
+        return Page(exam.id, item.position, exam.size, asked, selected, item.flagged, items_answered,
+                    self._clock(exam).remaining(self.now()), track.exam.short)
 
     async def _show(self, exam: Exam, position: int) -> Page | Refusal:
         items = await self.repo.items(exam.id)
@@ -160,7 +182,7 @@ class ExamService:
             return Refusal.forged
         if exam.position != position:
             await self.repo.set_position(exam.id, position)
-        answered = sum(1 for i in items if i.selected)
+        answered = sum(1 for i in items if _answered(i))
         return self._page(exam, items[position], answered)
 
     # --- starting and moving ------------------------------------------------------------
@@ -186,17 +208,20 @@ class ExamService:
         if existing is not None and not (isinstance(existing, Result) and existing.late):
             return existing
         now = self.now()
-        ids = draw(self._pools, self._weights, self.rng, self.size)
+        track = await self.quiz.track_of(user_id)
+        ids = draw(track.mock_pools, track.weights, self.rng, track.exam.questions,
+                   avoid=await self.repo.past_questions(user_id))
         if not ids:
             return None
         asks = []
         for qid in ids:
             q = self.bank.question(qid)
-            assert q is not None
+            assert q is not None  # drawn from the bank's own pools a moment ago
             asks.append(NewAsk(user_id, chat_id, qid, q.type.value, self.bank.domain_of(q).id, q.topic,
-                               shuffled_order(len(q.options), self.rng), EXAM_ORIGIN))
-        clock = ExamClock.start(now, self.minutes)
-        exam_id = await self.repo.create(user_id, chat_id, asks, int(clock.limit.total_seconds()), clock.deadline, now)
+                               shuffled_order(len(q.items), self.rng), EXAM_ORIGIN))
+        clock = ExamClock.start(now, track.exam.minutes)
+        exam_id = await self.repo.create(user_id, chat_id, asks, int(clock.limit.total_seconds()), clock.deadline,
+                                         now, track.code)
         if exam_id is None:  # another tap started one a moment ago
             return await self.current(user_id)
         exam = await self.repo.get(exam_id)
@@ -215,26 +240,60 @@ class ExamService:
         return await self._show(exam, position)
 
     async def choose(self, user_id: int, exam_id: int, position: int, option: int) -> Page | Overview | Result | Refusal:
-        """A tap on an option: single-answer questions take it and move on; choose-N ones tick or untick it."""
+        """A tap on an item: single-answer questions take it and move on; choose-N ones tick or untick it;
+        ordering ones place it next in line."""
+        return await self._change(user_id, exam_id, position, lambda q, sel, n: _tap(q, sel, option, n))
+
+    async def match(self, user_id: int, exam_id: int, position: int, prompt: int, option: int) -> Page | Result | Refusal:
+        """Matching: pick the choice at `option` for prompt `prompt` (again clears it)."""
+        def paired(q, selected: tuple[int, ...], n: int) -> list[int] | None:
+            if q.type is not QuestionType.matching or not 0 <= prompt < len(selected) or not 0 <= option < n:
+                return None
+            chosen = list(selected)
+            chosen[prompt] = UNSET if chosen[prompt] == option else option
+            return chosen
+
+        return await self._change(user_id, exam_id, position, paired)
+
+    async def undo(self, user_id: int, exam_id: int, position: int) -> Page | Result | Refusal:
+        """Ordering: take back the step placed last; matching: clear the last prompt's match."""
+        def back(q, selected: tuple[int, ...], n: int) -> list[int] | None:
+            if q.type is QuestionType.ordering:
+                return list(selected[:-1])
+            if q.type is QuestionType.matching:
+                chosen = list(selected)
+                for i in range(len(chosen) - 1, -1, -1):
+                    if chosen[i] != UNSET:
+                        chosen[i] = UNSET
+                        break
+                return chosen
+            return None
+
+        return await self._change(user_id, exam_id, position, back)
+
+    async def _change(self, user_id: int, exam_id: int, position: int, change) -> Page | Overview | Result | Refusal:
         exam = await self._mine(user_id, exam_id)
         if not isinstance(exam, Exam):
             return exam
         if exam.status == "paused":
             return Refusal.paused
         item = await self.repo.item(exam.id, position)
-        if item is None or not 0 <= option < len(item.option_order):
+        if item is None:
             return Refusal.forged
         question = self.bank.question_or_withdrawn(item.question_id)
+        current = item.selected or tuple(initial_selection(question))
+        selected = change(question, current, len(item.option_order))
+        if selected is None:
+            return Refusal.forged
         if question.type is QuestionType.single:
             last = position + 1 >= exam.size
-            if not await self.repo.select(exam.id, position, [option], None if last else position + 1):
+            if not await self.repo.select(exam.id, position, selected, None if last else position + 1):
                 return Refusal.finished
             if last:
                 return await self._overview(exam)
             fresh = await self.repo.get(exam.id)
-            assert fresh is not None
+            assert fresh is not None  # it was read a moment ago and exams are never deleted mid-call
             return await self._show(fresh, position + 1)
-        selected = sorted(set(item.selected) ^ {option})
         if not await self.repo.select(exam.id, position, selected, position):
             return Refusal.finished
         return await self._show(exam, position)
@@ -255,7 +314,7 @@ class ExamService:
         items = await self.repo.items(exam.id)
         return Overview(
             exam.id, exam.size, exam.position,
-            tuple(i.position for i in items if not i.selected),
+            tuple(i.position for i in items if not _answered(i)),
             tuple(i.position for i in items if i.flagged),
             self._clock(exam).remaining(self.now()),
         )
@@ -273,7 +332,7 @@ class ExamService:
 
     async def _paused_view(self, exam: Exam) -> Paused:
         items = await self.repo.items(exam.id)
-        return Paused(exam.id, exam.size, sum(1 for i in items if i.selected),
+        return Paused(exam.id, exam.size, sum(1 for i in items if _answered(i)),
                       self._clock(exam).remaining(self.now()), exam.started_at)
 
     async def pause(self, user_id: int, exam_id: int) -> Paused | Result | Refusal:
@@ -324,26 +383,29 @@ class ExamService:
 
     async def _score(self, exam: Exam) -> Result:
         """Record the answers through the quiz's recording path and store the score; safe to run again."""
+        track = self.track(exam)
         items = await self.repo.items(exam.id)
         graded: list[tuple[str, bool]] = []
         for item in items:
-            if self.bank.question(item.question_id) is None:  # withdrawn since: counts neither way
+            domain = track.domain_of.get(item.question_id)
+            if domain is None:  # withdrawn from the bank (or from this exam) since: counts neither way
                 continue
             correct = item.correct
-            if item.status == "open" and item.selected:
+            if item.status == "open" and _answered(item):
                 settled = await self.quiz.settle(item.ask_id, exam.user_id)
                 correct = settled.correct
-            graded.append((item.domain, bool(correct) if item.selected else False))
-        score = score_exam(graded, list(self._weights))
+            graded.append((domain, bool(correct) if _answered(item) else False))
+        score = score_exam(graded, list(track.weights), track.exam.pass_mark)
         if exam.score is None:
             result = {d.domain: [d.right, d.total, d.scaled] for d in score.domains}
             await self.repo.save_score(exam.id, score.right, score.scaled, result)
         return self._result(exam, score)
 
     def _result(self, exam: Exam, score: ExamScore) -> Result:
-        assert exam.finished_at is not None
-        return Result(exam.id, exam.user_id, exam.chat_id, score, self._names, exam.timed_out, exam.started_at,
-                      exam.finished_at, timedelta(seconds=exam.used_seconds))
+        assert exam.finished_at is not None  # only finished exams are scored
+        track = self.track(exam)
+        return Result(exam.id, exam.user_id, exam.chat_id, score, track.names, exam.timed_out, exam.started_at,
+                      exam.finished_at, timedelta(seconds=exam.used_seconds), exam=track.exam.short)
 
     async def finish_due(self, limit: int = 100) -> list[Result]:
         """Finish and score every exam whose time ran out (the periodic job), and any whose scoring was cut short."""
@@ -367,9 +429,12 @@ class ExamService:
             return Refusal.none
         if exam.score is None:
             return await self._score(exam)
-        stored = exam.result or {}
-        domains = tuple(DomainScore(d, *stored.get(d, [0, 0, 0])[:2]) for d in self._weights)
-        return self._result(exam, ExamScore(exam.correct or 0, exam.size, domains))
+        track = self.track(exam)
+        stored = {LEGACY_DOMAINS.get(k, k): v for k, v in (exam.result or {}).items()}
+        pass_mark = track.exam.pass_mark
+        domains = tuple(DomainScore(d, *stored.get(d, [0, 0, 0])[:2], pass_mark) for d in track.weights)
+        total = sum(d.total for d in domains) or exam.size
+        return self._result(exam, ExamScore(exam.correct or 0, total, domains, pass_mark))
 
     async def review(self, user_id: int, exam_id: int, position: int, *, wrong_only: bool = False) -> ReviewPage | Refusal:
         """One finished exam question with the user's answer, the right one and the explanation."""
@@ -383,7 +448,7 @@ class ExamService:
             return Refusal.forged
         item = items[position]
         question = self.bank.question_or_withdrawn(item.question_id)
-        asked = self.quiz.asked_view(item.ask_id, question, item.option_order)
+        asked = self.quiz.asked_view(item.ask_id, question, item.option_order, track=self.track(exam))
         correct = item.correct if item.status == "answered" else None
         later = [i.position for i in items[position + 1:] if i.correct is not True]
         return ReviewPage(exam.id, position, exam.size, asked, item.selected, correct, later[0] if later else None)
@@ -399,8 +464,28 @@ class ExamService:
         """The latest finished exams, their start in the user's time zone (dates near midnight differ from UTC)."""
         user = await self.quiz.repo.get_user(user_id)
         zone = ZoneInfo(user.tz if user else self.quiz.default_tz)
-        return [
-            Past(e.id, e.started_at.astimezone(zone), e.score or 0, e.correct or 0, e.size, e.timed_out)
-            for e in await self.repo.finished(user_id, HISTORY_SIZE)
-        ]
+        out = []
+        for e in await self.repo.finished(user_id, HISTORY_SIZE):
+            exam = self.track(e).exam
+            out.append(Past(e.id, e.started_at.astimezone(zone), e.score or 0, e.correct or 0, e.size, e.timed_out,
+                            exam.code.upper(), exam.pass_mark))
+        return out
 
+
+
+def _answered(item: Item) -> bool:
+    """Whether the user picked anything for this exam question (an unmatched matching is all UNSET)."""
+    return any(p != UNSET for p in item.selected)
+
+
+def _tap(question, selected: tuple[int, ...], option: int, n: int) -> list[int] | None:
+    """The selection after tapping the item at `option` (what a tap means depends on the question's type)."""
+    if not 0 <= option < n:
+        return None
+    if question.type is QuestionType.single:
+        return [option]
+    if question.type is QuestionType.multi:
+        return sorted(set(selected) ^ {option})
+    if question.type is QuestionType.ordering:
+        return list(selected) if option in selected else [*selected, option]
+    return None  # matching picks go through ExamService.match

@@ -24,6 +24,7 @@ from bot.domain.memory import after_answer
 from bot.domain.schedule import local_day
 from bot.domain.selection import shuffled_order
 from bot.services.quiz import Clock
+from bot.services.tracks import Track, Tracks
 from bot.storage.batch import GroupCommit
 from bot.storage.groups import BoardRow, Group, GroupRepo, NewAnswer, Round
 from bot.storage.repo import DayProgress, ExamHold
@@ -156,14 +157,14 @@ class WeeklyPost:
 
 class GroupService:
     def __init__(self, bank: Bank, repo: GroupRepo, *, clock: Clock, rng: random.Random, default_tz: str,
-                 exam_hold: Callable[[int], Awaitable[ExamHold | None]] | None = None):
+                 exam_hold: Callable[[int], Awaitable[ExamHold | None]] | None = None, tracks: Tracks | None = None):
         self.bank, self.repo = bank, repo
         self.exam_hold = exam_hold
+        self.tracks = tracks or Tracks(bank)
         self.clock, self.rng, self.default_tz = clock, rng, default_tz
         self._topics = tuple(comp.TopicRef(t.id, t.name, t.aliases) for t in bank.topics)
-        # Only single-answer questions: a shared message cannot hold each player's ticks of a choose-N,
-        # and a typed answer would need privacy mode off.
-        self._pool = tuple(q for q in bank.questions if q.type is QuestionType.single)
+        # Rounds draw from the group's exam, single-answer questions only (bot/services/tracks.py): a shared
+        # message cannot hold each player's ticks or order, and a typed answer would need privacy mode off.
         self.started_at = self.now()
         # Presses that arrive while a transaction is being written go together in the next one.
         self._answers: GroupCommit[_Pending] = GroupCommit(self._record, max_items=500)
@@ -196,15 +197,25 @@ class GroupService:
         return group
 
     async def update_settings(self, chat_id: int, *, seconds: int | None = None, open_to_all: bool | None = None,
-                              tz: str | None = None) -> Group:
+                              tz: str | None = None, exam: str | None = None) -> Group:
         group = await self.group(chat_id)
         await self.repo.update(
             chat_id,
             seconds=group.seconds if seconds is None else seconds,
             open_to_all=group.open_to_all if open_to_all is None else open_to_all,
             tz=group.tz if tz is None else tz,
+            exam=group.exam if exam is None else exam,
         )
         return await self.group(chat_id)
+
+    def track(self, group: Group) -> Track:
+        """The exam the group's rounds draw from."""
+        return self.tracks.get(group.exam)
+
+    def exam_code(self, text: str) -> str | None:
+        """The exam code `text` names (case and spaces forgiven: "MLA C02", "mla-c02"), if exams.yaml has it."""
+        code = "-".join(text.lower().replace("-", " ").split())
+        return code if self.tracks.known(code) else None
 
     # --- starting and stopping --------------------------------------------------------------------
 
@@ -219,7 +230,8 @@ class GroupService:
             if match.topic_id is None:
                 return Refused(Refusal.unknown_topic, parsed.topic_text, match.suggestions)
             topic_id = match.topic_id
-        pool = [q.id for q in self._pool if topic_id is None or q.topic == topic_id]
+        track = self.track(group)
+        pool = [q for q in track.group_pool if topic_id is None or self.bank.question(q).topic == topic_id]
         if not pool:
             return Refused(Refusal.empty)
         picked = comp.pick_questions(pool, parsed.size, self.rng)

@@ -12,6 +12,7 @@ from bot.domain.clock import require_aware
 from bot.domain.readiness import CHART_DAYS, DayPoint, Known, Readiness, assess, last_days
 from bot.domain.schedule import local_day
 from bot.services.quiz import Clock
+from bot.services.tracks import Tracks
 from bot.storage.exam import ExamRepo
 from bot.storage.repo import Repo
 
@@ -21,6 +22,8 @@ class Progress:
     readiness: Readiness
     domain_names: dict[str, str]
     days: list[DayPoint]
+    exam: str = ""  # the exam's short name
+    pass_mark: int = 720
 
     @property
     def empty(self) -> bool:
@@ -32,11 +35,11 @@ class Progress:
 
 
 class ProgressService:
-    def __init__(self, bank: Bank, repo: ExamRepo, users: Repo, *, clock: Clock, default_tz: str):
+    def __init__(self, bank: Bank, repo: ExamRepo, users: Repo, *, clock: Clock, default_tz: str,
+                 tracks: Tracks | None = None):
         self.bank, self.repo, self.users = bank, repo, users
         self.clock, self.default_tz = clock, default_tz
-        self._weights = {d.id: float(d.weight) for d in bank.domains}
-        self._names = {d.id: d.name for d in bank.domains}
+        self.tracks = tracks or Tracks(bank)
 
     def now(self) -> datetime:
         return require_aware(self.clock())
@@ -45,16 +48,16 @@ class ProgressService:
         now = self.now()
         user = await self.users.get_user(user_id)
         today = local_day(now, ZoneInfo(user.tz if user else self.default_tz))
-        known = []
-        for row in await self.repo.known(user_id):
-            question = self.bank.question(row.question_id)
-            # The bank decides the domain when it still has the question (topics can move between domains).
-            domain = self.bank.domain_of(question).id if question is not None else row.domain
-            known.append(Known(domain, row.last_correct, row.card_json))
+        track = self.tracks.get(user.exam if user else None)
+        # Only questions in this exam's scope, each in the domain this exam puts it (the bank decides).
+        known = [Known(domain, row.last_correct, row.card_json) for row in await self.repo.known(user_id)
+                 if (domain := track.domain_of.get(row.question_id)) is not None]
         since = today - timedelta(days=CHART_DAYS - 1)
         per_day = {date.fromisoformat(d): (a, c) for d, a, c, _ in await self.repo.days(user_id, since.isoformat())}
         met = [date.fromisoformat(d) for d in await self.repo.met_days(user_id)]
-        return Progress(assess(known, self._weights, now), self._names, last_days(per_day, met, today))
+        readiness = assess(known, track.weights, now, track.exam.pass_mark)
+        return Progress(readiness, track.names, last_days(per_day, met, today), track.exam.short,
+                        track.exam.pass_mark)
 
     async def chart(self, progress: Progress) -> bytes:
         """The 30-day chart as PNG, drawn in a worker thread so the bot keeps answering meanwhile."""

@@ -16,10 +16,11 @@ from datetime import datetime
 
 from bot.content import Bank, Question, QuestionType
 from bot.domain.clock import require_aware
-from bot.domain.grading import Glossary, Verdict, grade_choice, grade_text
-from bot.domain.selection import Candidate, Seen, group_by_domain, pick_next, shuffled_order
+from bot.domain.grading import Glossary, Verdict, grade_choice, grade_matching, grade_ordering, grade_text
 from bot.domain.memory import after_answer
 from bot.domain.schedule import local_day
+from bot.domain.selection import Seen, pick_next, shuffled_order
+from bot.services.tracks import Track, Tracks
 from bot.storage.repo import Ask, DayProgress, ExamHold, Repo, User
 
 Clock = Callable[[], datetime]
@@ -51,7 +52,9 @@ class AnswerResult:
     ask: Ask | None = None
     question: Question | None = None
     correct: bool | None = None
-    chosen: tuple[int, ...] = ()  # shown positions picked (choice questions)
+    # Shown positions: the options picked (choice), the steps in the order placed (ordering), or each
+    # prompt's chosen match (matching, -1 for none).
+    chosen: tuple[int, ...] = ()
     verdict: Verdict | None = None  # typed answers
 
 
@@ -73,22 +76,26 @@ class DomainStats:
 
 @dataclass(frozen=True)
 class Stats:
-    answered: int
+    answered: int  # every answer, whatever the exam
     correct: int
-    domains: tuple[DomainStats, ...]
+    domains: tuple[DomainStats, ...]  # the user's exam's domains
+    exam: str = ""  # its short name
+    elsewhere: int = 0  # answers to questions outside this exam's scope (counted above, in no domain)
+
+
+UNSET = -1  # a matching prompt without a pick yet
 
 
 class QuizService:
-    def __init__(self, bank: Bank, repo: Repo, *, default_tz: str, clock: Clock, rng: random.Random):
+    def __init__(self, bank: Bank, repo: Repo, *, default_tz: str, clock: Clock, rng: random.Random,
+                 tracks: Tracks | None = None):
         self.bank = bank
         self.repo = repo
         self.default_tz = default_tz
         self.clock = clock
         self.rng = rng
         self.glossary = Glossary.from_groups(bank.synonyms)
-        self._weights = {d.id: float(d.weight) for d in bank.domains}
-        self._candidates = tuple(Candidate(q.id, bank.domain_of(q).id) for q in bank.questions)
-        self.pools = group_by_domain(self._candidates)
+        self.tracks = tracks or Tracks(bank)
 
     def now(self) -> datetime:
         return require_aware(self.clock())
@@ -97,37 +104,51 @@ class QuizService:
         """Make sure the user exists (first contact creates them); returns (user, created)."""
         return await self.repo.upsert_user(user_id, first_name, private_chat_id, self.default_tz, self.now())
 
+    def track(self, user: User | None) -> Track:
+        """The exam the user studies for (the default exam for new users and unknown codes)."""
+        return self.tracks.get(user.exam if user else None)
+
+    async def track_of(self, user_id: int) -> Track:
+        return self.track(await self.repo.get_user(user_id))
+
+    async def set_track(self, user_id: int, code: str) -> Track | None:
+        """Switch the user's exam; None for a code exams.yaml does not have. Nothing else changes."""
+        if not self.tracks.known(code):
+            return None
+        await self.repo.set_exam(user_id, code)
+        return self.tracks.get(code)
+
     def asked_view(self, ask_id: int, question: Question, order: tuple[int, ...],
-                   drill: tuple[int, int] | None = None, origin: str = "quiz") -> Asked:
-        topic = self.bank.topic(question.topic)
-        return Asked(ask_id, question, order, self.bank.domain(topic.domain).name, topic.name, drill, origin)
+                   drill: tuple[int, int] | None = None, origin: str = "quiz", track: Track | None = None) -> Asked:
+        track = track or self.tracks.get(None)
+        domain = track.domain_of.get(question.id)
+        name = track.names.get(domain, "") if domain else ""
+        return Asked(ask_id, question, order, name, self.bank.topic(question.topic).name, drill, origin)
 
     async def history(self, user_id: int) -> dict[str, Seen]:
         return {
             h.question_id: Seen(h.answered, h.last_correct, h.last_asked_at) for h in await self.repo.history(user_id)
         }
 
-    def candidates(self) -> tuple[Candidate, ...]:
-        return self._candidates
-
     async def exam_hold(self, user_id: int) -> ExamHold | None:
         """The user's unfinished mock exam, if any: its questions are kept out of every practice path."""
         return await self.repo.exam_hold(user_id)
 
     async def ask_next(self, user_id: int, chat_id: int, *, origin: str = "quiz") -> Asked | None:
-        """Choose the user's next question and record that it was asked."""
+        """Choose the user's next question in their exam's scope and record that it was asked."""
+        track = await self.track_of(user_id)
         hold = await self.exam_hold(user_id)
-        candidates = self.candidates()
+        candidates = track.candidates
         if hold is not None:
             candidates = tuple(c for c in candidates if c.id not in hold.questions)
-        qid = pick_next(candidates, await self.history(user_id), self._weights, self.rng)
+        qid = pick_next(candidates, await self.history(user_id), track.weights, self.rng)
         if qid is None:
             return None
-        return await self.ask(user_id, chat_id, qid, origin=origin, hold=hold)
+        return await self.ask(user_id, chat_id, qid, origin=origin, hold=hold, track=track)
 
     async def ask(self, user_id: int, chat_id: int, question_id: str, *, origin: str,
                   drill_id: int | None = None, drill: tuple[int, int] | None = None,
-                  hold: ExamHold | None | object = LOOK_UP) -> Asked | None:
+                  hold: ExamHold | None | object = LOOK_UP, track: Track | None = None) -> Asked | None:
         """Record that `question_id` is put to the user now, with its options in a fresh random order.
 
         None if it may not be asked: retired, gone from the bank, or a question of the user's open mock
@@ -153,7 +174,7 @@ class QuizService:
             now=self.now(),
             drill_id=drill_id,
         )
-        return self.asked_view(ask_id, question, order, drill, origin)
+        return self.asked_view(ask_id, question, order, drill, origin, track or await self.track_of(user_id))
 
     async def is_latest(self, user_id: int, ask_id: int) -> bool:
         """Whether `ask_id` is the newest question put to the user (so a 'next' tap is not a double tap)."""
@@ -179,20 +200,56 @@ class QuizService:
 
     async def toggle(self, ask_id: int, user_id: int, position: int) -> Toggle:
         """Tick or untick one option of a choose-N question."""
+        return await self._arrange(ask_id, user_id, QuestionType.multi,
+                                   lambda selected, n: sorted(set(selected) ^ {position}) if 0 <= position < n else None)
+
+    async def place(self, ask_id: int, user_id: int, position: int) -> Toggle:
+        """Ordering: put the step shown at `position` next in line (a step placed already stays where it is)."""
+        def placed(selected: tuple[int, ...], n: int) -> list[int] | None:
+            if not 0 <= position < n:
+                return None
+            return list(selected) if position in selected else [*selected, position]
+
+        return await self._arrange(ask_id, user_id, QuestionType.ordering, placed)
+
+    async def undo(self, ask_id: int, user_id: int) -> Toggle:
+        """Take back the last step placed (ordering) or the last prompt's match (matching)."""
+        ask = await self.repo.get_ask(ask_id)
+        if ask is not None and ask.kind == QuestionType.matching.value:
+            return await self._arrange(ask_id, user_id, QuestionType.matching, lambda selected, n: _unmatch_last(selected))
+        return await self._arrange(ask_id, user_id, QuestionType.ordering, lambda selected, n: list(selected)[:-1])
+
+    async def pair(self, ask_id: int, user_id: int, prompt: int, position: int) -> Toggle:
+        """Matching: choose the choice shown at `position` for prompt number `prompt` (tapping it again clears it)."""
+        def paired(selected: tuple[int, ...], n: int) -> list[int] | None:
+            if not 0 <= prompt < len(selected) or not 0 <= position < n:
+                return None
+            chosen = list(selected)
+            chosen[prompt] = UNSET if chosen[prompt] == position else position
+            return chosen
+
+        return await self._arrange(ask_id, user_id, QuestionType.matching, paired)
+
+    async def _arrange(self, ask_id: int, user_id: int, kind: QuestionType, change) -> Toggle:
+        """Change the in-progress selection of an open, unsubmitted question of `kind` (nothing is graded yet)."""
         problem, ask, question = await self._own_open_choice(ask_id, user_id)
         if problem is not None:
             return Toggle(problem)
         assert ask is not None and question is not None
-        if question.type is not QuestionType.multi or not 0 <= position < len(ask.option_order):
+        if question.type is not kind:
             return Toggle(Outcome.forged)
-        selected = set(ask.selected) ^ {position}
-        if not await self.repo.set_selected(ask_id, user_id, sorted(selected)):
+        current = ask.selected or initial_selection(question)
+        selected = change(tuple(current), len(ask.option_order))
+        if selected is None:
+            return Toggle(Outcome.forged)
+        if not await self.repo.set_selected(ask_id, user_id, list(selected)):
             return Toggle(Outcome.already)
-        return Toggle(Outcome.recorded, tuple(sorted(selected)), self.asked_view(ask.id, question, ask.option_order,
-                                                                             origin=ask.origin))
+        return Toggle(Outcome.recorded, tuple(selected),
+                      self.asked_view(ask.id, question, ask.option_order, origin=ask.origin))
 
     async def answer_choice(self, ask_id: int, user_id: int, position: int | None, update_id: int | None) -> AnswerResult:
-        """Answer a choice question: `position` for single, None to submit the ticked options of a choose-N."""
+        """Answer: `position` for a single-answer question; None submits the selection built so far (choose-N
+        ticks, an ordering's placed steps, a matching's pairs). An incomplete ordering or matching is refused."""
         if update_id is not None and (replayed := await self.repo.answered_by(user_id, update_id)) is not None:
             # This very update was recorded before a restart cut the reply off: reply as the first time.
             question = self.bank.question(replayed.question_id)
@@ -204,16 +261,18 @@ class QuizService:
             return AnswerResult(problem, ask, question, ask.correct if ask else None, _chosen(ask))
         assert ask is not None and question is not None
         if position is None:
-            if question.type is not QuestionType.multi:
+            if question.type is QuestionType.single:
                 return AnswerResult(Outcome.forged)
             chosen = ask.selected
         else:
             if question.type is not QuestionType.single or not 0 <= position < len(ask.option_order):
                 return AnswerResult(Outcome.forged)
             chosen = (position,)
-        picked = [ask.option_order[p] for p in chosen]
-        correct = grade_choice(picked, question.correct_indices)
-        recorded = await self._record(ask, correct, json.dumps(sorted(picked)), update_id)
+        graded = grade_selection(question, ask.option_order, chosen, complete=True)
+        if graded is None:
+            return AnswerResult(Outcome.forged, ask, question)
+        picked, correct = graded
+        recorded = await self._record(ask, correct, json.dumps(picked), update_id)
         if not recorded:
             fresh = await self.repo.get_ask(ask_id)
             return AnswerResult(Outcome.already, fresh, question, fresh.correct if fresh else None, _chosen(fresh))
@@ -252,7 +311,10 @@ class QuizService:
         return AnswerResult(Outcome.recorded, ask, question, ask.correct, (), verdict)
 
     async def settle(self, ask_id: int, user_id: int) -> AnswerResult:
-        """Grade the options ticked on an open choice ask and record them as its answer (a mock exam's, at the end)."""
+        """Grade what was picked on an open ask and record it as its answer (a mock exam's, at the end).
+
+        Anything left incomplete (an ordering with steps unplaced, a matching with prompts unmatched) is wrong.
+        """
         ask = await self.repo.get_ask(ask_id)
         if ask is None or ask.user_id != user_id or ask.kind == QuestionType.fill.value:
             return AnswerResult(Outcome.forged)
@@ -261,9 +323,9 @@ class QuizService:
             return AnswerResult(Outcome.expired, ask)
         if ask.status != "open":
             return AnswerResult(Outcome.already, ask, question, ask.correct, _chosen(ask))
-        picked = [ask.option_order[p] for p in ask.selected if 0 <= p < len(ask.option_order)]
-        correct = grade_choice(picked, question.correct_indices)
-        if not await self._record(ask, correct, json.dumps(sorted(picked)), None):
+        graded = grade_selection(question, ask.option_order, ask.selected, complete=False)
+        picked, correct = graded if graded is not None else ([], False)
+        if not await self._record(ask, correct, json.dumps(picked), None):
             fresh = await self.repo.get_ask(ask_id)
             return AnswerResult(Outcome.already, fresh, question, fresh.correct if fresh else None, _chosen(fresh))
         return AnswerResult(Outcome.recorded, ask, question, correct, tuple(ask.selected))
@@ -280,20 +342,77 @@ class QuizService:
             now=now, memory=memory, progress=progress,
         )
 
-    async def stats(self, user_id: int) -> Stats:
-        counts = {c.domain: c for c in await self.repo.domain_counts(user_id)}
-        domains = tuple(
-            DomainStats(d.id, d.name, d.weight, counts[d.id].answered if d.id in counts else 0,
-                        counts[d.id].correct if d.id in counts else 0)
-            for d in self.bank.domains
-        )
-        return Stats(sum(d.answered for d in domains), sum(d.correct for d in domains), domains)
+    async def stats(self, user_id: int, track: Track | None = None) -> Stats:
+        """Answers overall, and per domain of the user's exam (a question counts where that exam puts it)."""
+        track = track or await self.track_of(user_id)
+        answered: dict[str, int] = {}
+        right: dict[str, int] = {}
+        total = correct = elsewhere = 0
+        for c in await self.repo.question_counts(user_id):
+            total, correct = total + c.answered, correct + c.correct
+            domain = track.domain_of.get(c.question_id)
+            if domain is None:
+                elsewhere += c.answered
+                continue
+            answered[domain] = answered.get(domain, 0) + c.answered
+            right[domain] = right.get(domain, 0) + c.correct
+        domains = tuple(DomainStats(d.id, d.name, d.weight, answered.get(d.id, 0), right.get(d.id, 0))
+                        for d in track.exam.domains)
+        return Stats(total, correct, domains, track.exam.short, elsewhere)
 
+
+def initial_selection(question: Question) -> list[int]:
+    """What an unanswered question's selection starts as: nothing, or every matching prompt unmatched."""
+    return [UNSET] * len(question.pairs) if question.type is QuestionType.matching else []
+
+
+def grade_selection(question: Question, order: tuple[int, ...], selected: tuple[int, ...] | list[int],
+                    *, complete: bool) -> tuple[list[int], bool] | None:
+    """(what was picked, as indices into the question's items; right?) for a selection of shown positions.
+
+    None when the selection is not a valid answer: out-of-range positions, or incomplete while `complete`
+    is asked for (an ordering must place every step, a matching must match every prompt).
+    """
+    n = len(order)
+    if any(p != UNSET and not 0 <= p < n for p in selected):
+        return None
+    if question.type is QuestionType.ordering:
+        if complete and (len(selected) != n or len(set(selected)) != n):
+            return None
+        picked = [order[p] for p in selected]
+        return picked, grade_ordering(picked, n)
+    if question.type is QuestionType.matching:
+        if len(selected) != len(question.pairs) or (complete and UNSET in selected):
+            return None if complete else ([], False)
+        picked = [order[p] if p != UNSET else UNSET for p in selected]
+        return picked, grade_matching(picked, question.matches)
+    if complete and not selected:
+        return None
+    picked = sorted(order[p] for p in set(selected))
+    return picked, grade_choice(picked, question.correct_indices)
+
+
+def _unmatch_last(selected: tuple[int, ...]) -> list[int]:
+    """Matching's undo: clear the last prompt (in prompt order) that has a match."""
+    chosen = list(selected)
+    for i in range(len(chosen) - 1, -1, -1):
+        if chosen[i] != UNSET:
+            chosen[i] = UNSET
+            break
+    return chosen
 
 
 def _chosen(ask: Ask | None) -> tuple[int, ...]:
-    """The shown positions an earlier answer picked, recovered from the stored option indices."""
+    """The shown positions an earlier answer picked, recovered from the stored item indices.
+
+    Choice questions: the picked positions. Ordering: the positions in the order they were placed.
+    Matching: per prompt, the position of its chosen match (UNSET for none).
+    """
     if ask is None or not ask.response or not ask.option_order or ask.kind == "fill":
         return ()
-    picked = set(json.loads(ask.response))
-    return tuple(p for p, idx in enumerate(ask.option_order) if idx in picked)
+    picked = json.loads(ask.response)
+    position = {idx: pos for pos, idx in enumerate(ask.option_order)}
+    if ask.kind in (QuestionType.ordering.value, QuestionType.matching.value):
+        return tuple(position.get(i, UNSET) for i in picked)
+    chosen = set(picked)
+    return tuple(p for p, idx in enumerate(ask.option_order) if idx in chosen)

@@ -20,6 +20,7 @@ from bot.domain import study as rules
 from bot.domain.clock import require_aware
 from bot.domain.schedule import local_day
 from bot.services.quiz import Asked, Clock, QuizService
+from bot.services.tracks import Track
 from bot.storage.repo import Repo
 from bot.storage.study import ReportCount, StudyDrill, StudyRepo
 
@@ -109,9 +110,7 @@ class StudyService:
                  rng: random.Random, admin_ids: frozenset[int]):
         self.bank, self.repo, self.study, self.quiz = bank, repo, study, quiz
         self.clock, self.rng, self.admin_ids = clock, rng, admin_ids
-        self._by_topic: dict[str, list[str]] = {}
-        for q in bank.questions:
-            self._by_topic.setdefault(q.topic, []).append(q.id)
+        # Matched against every topic, then kept to the user's exam: a topic outside it is "not in your exam".
         self._names = [rules.TopicNames(t.id, t.name, t.aliases) for t in bank.topics]
 
     def now(self) -> datetime:
@@ -119,34 +118,43 @@ class StudyService:
 
     # --- the picker -------------------------------------------------------------------
 
-    def domains(self) -> list[DomainRow]:
-        return [DomainRow(i, d.id, d.name, sum(len(self._by_topic.get(t.id, ())) for t in self.bank.topics
-                                               if t.domain == d.id))
-                for i, d in enumerate(self.bank.domains)]
+    async def domains(self, user_id: int) -> list[DomainRow]:
+        """The user's exam's domains, each with how many questions its topics hold."""
+        track = await self.quiz.track_of(user_id)
+        return [DomainRow(i, d.id, d.name, sum(len(t.questions) for t in track.topics if t.domain == d.id))
+                for i, d in enumerate(track.exam.domains)]
 
     async def topics(self, user_id: int, domain_index: int) -> tuple[DomainRow, list[TopicRow]] | None:
-        rows = self.domains()
+        rows = await self.domains(user_id)
         if not 0 <= domain_index < len(rows):
             return None
         domain = rows[domain_index]
+        track = await self.quiz.track_of(user_id)
         scores = await self.study.topic_scores(user_id)
-        return domain, [self._topic_row(t.id, scores) for t in self.bank.topics if t.domain == domain.id]
+        return domain, [self._topic_row(track, t.id, scores) for t in track.topics if t.domain == domain.id]
 
-    def _topic_row(self, topic_id: str, scores) -> TopicRow:
+    def _topic_row(self, track: Track, topic_id: str, scores) -> TopicRow:
         score = scores.get(topic_id)
-        return TopicRow(topic_id, self.bank.topic(topic_id).name, len(self._by_topic.get(topic_id, ())),
+        topic = track.topic(topic_id)
+        return TopicRow(topic_id, self.bank.topic(topic_id).name, len(topic.questions) if topic else 0,
                         score.answered if score else 0, score.correct if score else 0)
 
     def is_topic(self, topic_id: str) -> bool:
-        return bool(self._by_topic.get(topic_id))
+        """A topic the bank knows (whatever the exam); titles of old runs use it."""
+        return any(t.id == topic_id for t in self.bank.topics)
+
+    async def in_track(self, user_id: int, topic_id: str) -> bool:
+        """A topic with questions in the user's exam."""
+        return (await self.quiz.track_of(user_id)).topic(topic_id) is not None
 
     async def find(self, user_id: int, text: str) -> str | NoMatch:
-        """The topic id `text` names, or the closest topics to offer instead."""
-        found = rules.match_topic(text, self._names)
-        if found.topic is not None and self.is_topic(found.topic):
+        """The topic id `text` names within the user's exam, or the closest of its topics to offer instead."""
+        track = await self.quiz.track_of(user_id)
+        found = rules.match_topic(text, [n for n in self._names if track.topic(n.id) is not None])
+        if found.topic is not None:
             return found.topic
         scores = await self.study.topic_scores(user_id)
-        return NoMatch(text, tuple(self._topic_row(t, scores) for t in found.suggestions if self.is_topic(t)))
+        return NoMatch(text, tuple(self._topic_row(track, t, scores) for t in found.suggestions))
 
     # --- starting runs ------------------------------------------------------------------
 
@@ -171,14 +179,16 @@ class StudyService:
                                    drill=(drill.position + 1, len(drill.questions)))
 
     async def start_topic(self, user_id: int, chat_id: int, topic_id: str, size: int | None) -> Started:
-        pool = self._by_topic.get(topic_id, [])
+        topic = (await self.quiz.track_of(user_id)).topic(topic_id)
+        pool = list(topic.questions) if topic else []
         n = rules.clamp_size(size, len(pool))
         chosen = rules.pick_questions(pool, await self.quiz.history(user_id), n, self.rng)
         asked = await self._start(user_id, chat_id, "topic", topic_id, chosen)
         return Started(asked, len(chosen), len(pool))
 
     async def start_review(self, user_id: int, chat_id: int) -> Started | NothingDue:
-        due, total = await self.study.due(user_id, self.now(), REVIEW_LIMIT)
+        track = await self.quiz.track_of(user_id)
+        due, total = await self.study.due(user_id, self.now(), REVIEW_LIMIT, keep=track.in_scope)
         asked = await self._start(user_id, chat_id, "review", None, due)
         if asked is None:
             when, cards = await self.study.next_due(user_id)
@@ -188,7 +198,8 @@ class StudyService:
         return Started(asked, len(due), total)
 
     async def start_mistakes(self, user_id: int, chat_id: int) -> Started:
-        wrong = await self.study.last_wrong(user_id, MISTAKES_LIMIT)
+        track = await self.quiz.track_of(user_id)
+        wrong = [q for q in await self.study.last_wrong(user_id) if track.in_scope(q)][:MISTAKES_LIMIT]
         asked = await self._start(user_id, chat_id, "mistakes", None, wrong)
         return Started(asked, len(wrong), len(wrong))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database
-from bot.storage.repo import DomainCount, ExamHold, NewAsk, User, _user, iso
+from bot.storage.repo import ExamHold, NewAsk, QuestionCount, User, _user, iso
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
 
@@ -19,7 +19,7 @@ class PlanInputs:
 
     user: User
     cards: tuple[tuple[str, datetime], ...]  # (question id, due), most overdue first
-    skills: tuple[DomainCount, ...]
+    skills: tuple[QuestionCount, ...]  # answers and right answers per question (each exam groups them)
     exam: ExamHold | None = None  # an unfinished mock exam: its questions stay out of the drill
 
 
@@ -178,7 +178,7 @@ class DailyRepo:
     async def plan_inputs(self, user_ids: Sequence[int]) -> dict[int, PlanInputs]:
         users: dict[int, User] = {}
         cards: dict[int, list[tuple[str, datetime]]] = {}
-        skills: dict[int, list[DomainCount]] = {}
+        skills: dict[int, list[QuestionCount]] = {}
         exams: dict[int, tuple[int, bool, set[str]]] = {}
         async with self.db.read() as conn:
             for start in range(0, len(user_ids), _CHUNK):
@@ -193,12 +193,12 @@ class DailyRepo:
                     for r in await cur.fetchall():
                         cards.setdefault(r[0], []).append((r[1], datetime.fromisoformat(r[2])))
                 async with conn.execute(
-                    f"SELECT user_id, domain, COUNT(*), SUM(correct) FROM asks WHERE user_id IN ({marks}) "  # noqa: S608
-                    "AND status = 'answered' GROUP BY user_id, domain",
+                    f"SELECT user_id, question_id, COUNT(*), SUM(correct) FROM asks WHERE user_id IN ({marks}) "  # noqa: S608
+                    "AND status = 'answered' GROUP BY user_id, question_id",
                     chunk,
                 ) as cur:
                     for r in await cur.fetchall():
-                        skills.setdefault(r[0], []).append(DomainCount(r[1], r[2], r[3] or 0))
+                        skills.setdefault(r[0], []).append(QuestionCount(r[1], r[2], r[3] or 0))
                 async with conn.execute(
                     "SELECT e.user_id, e.id, e.status, a.question_id FROM exams e "  # noqa: S608
                     "JOIN exam_items i ON i.exam_id = e.id JOIN asks a ON a.id = i.ask_id "

@@ -27,6 +27,9 @@ class MigrationError(RuntimeError):
     """The database and the code disagree about the schema; the bot must not start."""
 
 
+FOREIGN_KEYS_OFF = "-- mlsquiz: foreign-keys-off"  # first line of a migration that rebuilds a table
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -36,6 +39,12 @@ class Migration:
     @property
     def sql(self) -> str:
         return self.path.read_text(encoding="utf-8")
+
+    @property
+    def rebuilds_tables(self) -> bool:
+        """Dropping a table that others reference would run their ON DELETE actions: such a file runs with
+        foreign keys off, and they are checked before it commits (SQLite's procedure for changing a table)."""
+        return self.sql.startswith(FOREIGN_KEYS_OFF)
 
 
 def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -337,13 +346,22 @@ class Database:
             if m.version in applied:
                 continue
             statements = split_statements(m.sql)
-            async with self.tx() as conn:
-                for statement in statements:
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    (m.version, m.name, datetime.now(UTC).isoformat()),
-                )
+            if m.rebuilds_tables:  # only outside a transaction does this pragma take effect
+                await self.conn.execute("PRAGMA foreign_keys = OFF")
+            try:
+                async with self.tx() as conn:
+                    for statement in statements:
+                        await conn.execute(statement)
+                    if m.rebuilds_tables and (broken := await conn.execute_fetchall("PRAGMA foreign_key_check")):
+                        raise MigrationError(f"migration {m.version:04d}_{m.name} would break {len(broken)} "
+                                             f"foreign key(s), e.g. in table {broken[0][0]}; nothing was changed")
+                    await conn.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                        (m.version, m.name, datetime.now(UTC).isoformat()),
+                    )
+            finally:
+                if m.rebuilds_tables:
+                    await self.conn.execute("PRAGMA foreign_keys = ON")
             log.info("applied migration %04d_%s", m.version, m.name)
             done.append(m)
         return done

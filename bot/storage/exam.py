@@ -30,6 +30,7 @@ class Exam:
     correct: int | None
     score: int | None
     result: dict | None
+    exam_code: str | None = None  # which exam it was a mock of (exams.yaml)
 
 
 def _exam(row) -> Exam:
@@ -43,6 +44,7 @@ def _exam(row) -> Exam:
         finished_at=from_iso(row["finished_at"]) if row["finished_at"] else None,
         timed_out=bool(row["timed_out"]), correct=row["correct"], score=row["score"],
         result=json.loads(row["result"]) if row["result"] else None,
+        exam_code=row["exam_code"],
     )
 
 
@@ -91,14 +93,14 @@ class ExamRepo:
     # --- exams --------------------------------------------------------------------------
 
     async def create(self, user_id: int, chat_id: int, asks: Sequence[NewAsk], limit_seconds: int,
-                     deadline: datetime, now: datetime) -> int | None:
+                     deadline: datetime, now: datetime, exam_code: str) -> int | None:
         """The exam, its asks and its items in one transaction; None if the user already has an open exam."""
         try:
             async with self.db.tx() as conn:
                 cur = await conn.execute(
-                    "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, resumed_at, deadline, started_at) "
-                    "VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
-                    (user_id, chat_id, len(asks), limit_seconds, iso(now), iso(deadline), iso(now)),
+                    "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, resumed_at, deadline, started_at, "
+                    "exam_code) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                    (user_id, chat_id, len(asks), limit_seconds, iso(now), iso(deadline), iso(now), exam_code),
                 )
                 exam_id = int(cur.lastrowid)
                 for position, ask in enumerate(asks):
@@ -126,6 +128,14 @@ class ExamRepo:
             "SELECT * FROM exams WHERE user_id = ? AND status = 'finished' ORDER BY id DESC LIMIT ?", (user_id, limit)
         ) as cur:
             return [_exam(r) for r in await cur.fetchall()]
+
+    async def past_questions(self, user_id: int) -> set[str]:
+        """Every question the user's earlier mock exams asked: a new mock draws others first."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT DISTINCT a.question_id FROM exams e JOIN exam_items i ON i.exam_id = e.id "
+            "JOIN asks a ON a.id = i.ask_id WHERE e.user_id = ?", (user_id,)
+        ) as cur:
+            return {r[0] for r in await cur.fetchall()}
 
     async def due(self, now: datetime, limit: int) -> list[Exam]:
         """Running exams whose time ran out, and finished ones whose scoring was interrupted."""

@@ -30,10 +30,12 @@ class Group:
     seconds: int
     open_to_all: bool
     active: bool
+    exam: str | None = None  # the exam its rounds draw from; None: the bank's default
 
 
 def _group(row) -> Group:
-    return Group(row["chat_id"], row["title"], row["tz"], row["seconds"], bool(row["open_to_all"]), bool(row["active"]))
+    return Group(row["chat_id"], row["title"], row["tz"], row["seconds"], bool(row["open_to_all"]), bool(row["active"]),
+                 row["exam"])
 
 
 @dataclass(frozen=True)
@@ -162,10 +164,10 @@ class GroupRepo:
             row = await cur.fetchone()
         return _group(row) if row else None
 
-    async def update(self, chat_id: int, *, seconds: int, open_to_all: bool, tz: str) -> None:
+    async def update(self, chat_id: int, *, seconds: int, open_to_all: bool, tz: str, exam: str | None) -> None:
         async with self.db.tx() as conn:
-            await conn.execute("UPDATE groups SET seconds = ?, open_to_all = ?, tz = ? WHERE chat_id = ?",
-                               (seconds, int(open_to_all), tz, chat_id))
+            await conn.execute("UPDATE groups SET seconds = ?, open_to_all = ?, tz = ?, exam = ? WHERE chat_id = ?",
+                               (seconds, int(open_to_all), tz, exam, chat_id))
 
     # --- rounds -------------------------------------------------------------------------------
 

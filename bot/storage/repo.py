@@ -29,6 +29,7 @@ class User:
     daily_time: str = "08:00"
     daily_size: int = 5
     blocked: bool = False
+    exam: str | None = None  # the exam they study for; None: the bank's default
 
 
 def _user(row) -> User:
@@ -42,6 +43,7 @@ def _user(row) -> User:
         daily_time=row["daily_time"],
         daily_size=row["daily_size"],
         blocked=row["blocked_at"] is not None,
+        exam=row["exam"],
     )
 
 
@@ -84,6 +86,13 @@ class ExamHold:
 @dataclass(frozen=True)
 class DomainCount:
     domain: str
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True)
+class QuestionCount:
+    question_id: str
     answered: int
     correct: int
 
@@ -181,6 +190,10 @@ class Repo:
         async with self.db.read() as conn, conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cur:
             row = await cur.fetchone()
         return _user(row) if row else None
+
+    async def set_exam(self, user_id: int, exam: str) -> None:
+        async with self.db.tx() as conn:
+            await conn.execute("UPDATE users SET exam = ? WHERE id = ?", (exam, user_id))
 
     # --- asks and answers --------------------------------------------------
 
@@ -327,6 +340,16 @@ class Repo:
         ) as cur:
             rows = await cur.fetchall()
         return [DomainCount(r["domain"], r["answered"], r["correct"] or 0) for r in rows]
+
+    async def question_counts(self, user_id: int) -> list[QuestionCount]:
+        """Answers and right answers per question (each exam groups them into its own domains)."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT question_id, COUNT(*), COALESCE(SUM(correct), 0) FROM asks "
+            "WHERE user_id = ? AND status = 'answered' GROUP BY question_id",
+            (user_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [QuestionCount(r[0], r[1], r[2]) for r in rows]
 
     async def history(self, user_id: int) -> list[HistoryRow]:
         """Per question: answers given, whether the latest was right, when it was last asked."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -225,19 +225,16 @@ class StudyRepo:
         ) as cur:
             return {r[0]: TopicScore(r[1], r[2]) for r in await cur.fetchall()}
 
-    async def due(self, user_id: int, now: datetime, limit: int) -> tuple[list[str], int]:
-        """Question ids due for review now, most overdue first (at most `limit`), and how many are due."""
-        async with self.db.read() as conn:
-            async with conn.execute(
-                "SELECT question_id FROM cards WHERE user_id = ? AND due <= ? ORDER BY due, question_id LIMIT ?",
-                (user_id, iso(now), limit),
-            ) as cur:
-                ids = [r[0] for r in await cur.fetchall()]
-            async with conn.execute(
-                "SELECT COUNT(*) FROM cards WHERE user_id = ? AND due <= ?", (user_id, iso(now))
-            ) as cur:
-                total = int((await cur.fetchone())[0])
-        return ids, total
+    async def due(self, user_id: int, now: datetime, limit: int,
+                  keep: Callable[[str], bool] = lambda _: True) -> tuple[list[str], int]:
+        """Question ids due for review now that `keep` accepts (the user's exam), most overdue first (at most
+        `limit`), and how many such are due. A user has at most one card per question in the bank."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT question_id FROM cards WHERE user_id = ? AND due <= ? ORDER BY due, question_id",
+            (user_id, iso(now)),
+        ) as cur:
+            ids = [r[0] for r in await cur.fetchall() if keep(r[0])]
+        return ids[:limit], len(ids)
 
     async def next_due(self, user_id: int) -> tuple[datetime | None, int]:
         """When the user's next review falls due, and how many cards they have."""
@@ -247,15 +244,15 @@ class StudyRepo:
             row = await cur.fetchone()
         return (from_iso(row[0]) if row[0] else None), int(row[1])
 
-    async def last_wrong(self, user_id: int, limit: int) -> list[str]:
+    async def last_wrong(self, user_id: int) -> list[str]:
         """Questions whose latest answer was wrong, the most recently missed first."""
         async with self.db.read() as conn, conn.execute(
             "SELECT question_id FROM ("
             " SELECT id, question_id, correct, answered_at, ROW_NUMBER() OVER ("
             "  PARTITION BY question_id ORDER BY answered_at DESC, id DESC) AS rn "
             " FROM asks WHERE user_id = ? AND status = 'answered') "
-            "WHERE rn = 1 AND correct = 0 ORDER BY answered_at DESC, id DESC LIMIT ?",
-            (user_id, limit),
+            "WHERE rn = 1 AND correct = 0 ORDER BY answered_at DESC, id DESC",
+            (user_id,),
         ) as cur:
             return [r[0] for r in await cur.fetchall()]
 
