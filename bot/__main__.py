@@ -24,7 +24,8 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"{str(err['loc'][0]).upper() if err['loc'] else 'configuration'}: {err['msg'].removeprefix('Value error, ')}"
+            f"{str(err['loc'][0]).upper() if err['loc'] else 'configuration'}: "
+            f"{err['msg'].removeprefix('Value error, ')}"
             for err in exc.errors()
         )
         print(f"mlsquiz: configuration error: {problems}", file=sys.stderr)
@@ -43,7 +44,8 @@ def _loop_factory():
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mlsquiz", description="A Telegram bot that drills you for AWS machine-learning certifications (MLA-C02 by default)")
+    parser = argparse.ArgumentParser(
+        prog="mlsquiz", description="A Telegram bot that drills you for AWS machine-learning certifications")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="start the bot (the default)")
     backup_cmd = sub.add_parser("backup", help="copy the live database consistently to a new file")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -28,7 +28,8 @@ _POSITIONAL = re.compile(
     r"\b(?:options?|answers?|choices?) [A-F]\b"  # "option B"
     r"|\([A-F](?=[),;\s])"  # "(A)", "(B, D)", "(C; ...)"
     r"|\b(?:first|second|third|fourth|fifth|sixth|last) option\b"
-    r"|(?:^|[.;:!?)]\s+)[A-F](?:(?:,| and| or) [A-F])*(?::| is\b| are\b| was\b| describes?\b| would\b| does\b| fails?\b| only\b)"
+    r"|(?:^|[.;:!?)]\s+)[A-F](?:(?:,| and| or) [A-F])*"
+    r"(?::| is\b| are\b| was\b| describes?\b| would\b| does\b| fails?\b| only\b)"
 )
 _BANNED_OPTIONS = re.compile(r"\b(all|none|both|neither) of (the )?(above|these|them)\b", re.I)
 
@@ -44,7 +45,7 @@ _NOTE_REFERENCE = re.compile(
 )
 
 
-class QuestionType(str, Enum):
+class QuestionType(StrEnum):
     single = "single"
     multi = "multi"
     fill = "fill"
@@ -55,7 +56,7 @@ class QuestionType(str, Enum):
 CHOICE_TYPES = frozenset({QuestionType.single, QuestionType.multi})
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     active = "active"
     retired = "retired"  # kept so answers, cards, exams and exports that name it still work; never asked again
 

@@ -161,7 +161,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("by type: " + ", ".join(f"{k} {v}" for k, v in sorted(report["by_type"].items())))
         mix = report["mix"]
         lines.append(
-            f"mix: fill {mix['fill_pct']}%, multi {mix['multi']}, scenario {mix['scenario_pct']}%, errata {mix['errata']}"
+            f"mix: fill {mix['fill_pct']}%, multi {mix['multi']}, scenario {mix['scenario_pct']}%, "
+            f"errata {mix['errata']}"
         )
         lines.append("by difficulty: " + ", ".join(f"{k}: {v}" for k, v in report["by_difficulty"].items()))
         lines.append(f"retired (kept for history, never asked): {report['retired']}; "
@@ -174,8 +175,10 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append("by source:")
         for f, s in report["by_source"].items():
             missing = len(report["uncovered_sections"].get(f, []))
-            lines.append(f"  {f}  {s['questions']:>4} questions citing {len(s['sections'])} sections; {missing} uncovered")
-        lines.append("correct letter (single): " + ", ".join(f"{k} {v}%" for k, v in report["answer_positions"].items()))
+            lines.append(f"  {f}  {s['questions']:>4} questions citing {len(s['sections'])} sections; "
+                         f"{missing} uncovered")
+        shares = report["answer_positions"].items()
+        lines.append("correct letter (single): " + ", ".join(f"{k} {v}%" for k, v in shares))
         lo = report["longest"]
         lines.append(
             f"longest: prompt {lo['prompt']}/300, option {lo['option']}/100, "

@@ -103,7 +103,7 @@ class Glossary:
         for phrase in self.phrases:
             built.setdefault(phrase[0][0][:1], []).append(phrase)
         object.__setattr__(self, "_by_letter", {k: tuple(v) for k, v in built.items()})
-        object.__setattr__(self, "_canonical", {})
+        object.__setattr__(self, "canonical_cache", {})
 
     def starting_with(self, letter: str) -> tuple[tuple[tuple[str, ...], str], ...]:
         """The phrases whose first word starts with `letter`, longest first.
@@ -206,7 +206,7 @@ def _phrase_at(tokens: list[str], i: int, phrase: tuple[str, ...]) -> int:
 
 def canonical(text: str, glossary: Glossary = EMPTY_GLOSSARY) -> list[str]:
     """Canonical tokens of a text (exposed for tests and for matching topic names)."""
-    cache: dict[str, tuple[str, ...]] = glossary._canonical  # type: ignore[attr-defined]
+    cache: dict[str, tuple[str, ...]] = glossary.canonical_cache  # type: ignore[attr-defined]
     found = cache.get(text)
     if found is None:
         toks = [t for t in _numbers(_tokens(text)) if t not in {"amazon", "aws"}]

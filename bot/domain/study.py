@@ -53,7 +53,7 @@ def match_topic(text: str, topics: Sequence[TopicNames]) -> TopicMatch:
     if len(exact) == 1:
         return TopicMatch(exact.pop())
     best: dict[str, float] = {}
-    for choice, score, index in process.extract(key, [n for n, _ in names], scorer=fuzz.WRatio, limit=None):
+    for _choice, score, index in process.extract(key, [n for n, _ in names], scorer=fuzz.WRatio, limit=None):
         tid = names[index][1]
         best[tid] = max(best.get(tid, 0.0), score)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -104,7 +104,8 @@ class DailyService:
 
     # --- settings --------------------------------------------------------------------
 
-    def schedule_for(self, enabled: bool, daily_time: str, tz: str, now: datetime) -> tuple[datetime | None, datetime | None]:
+    def schedule_for(self, enabled: bool, daily_time: str, tz: str,
+                     now: datetime) -> tuple[datetime | None, datetime | None]:
         """When the next drill and the next reminder check are due (UTC), or None when off."""
         if not enabled:
             return None, None
@@ -274,7 +275,8 @@ class DailyService:
         return plan_drill(due, track.pools, seen, weights, size, self.rng,
                           exclude=got.exam.questions if got.exam is not None else ())
 
-    async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int, answered_question: str) -> Asked | DrillSummary | None:
+    async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int,
+                            answered_question: str) -> Asked | DrillSummary | None:
         """After an answer in a drill: the next question, the summary at the end, or None if already moved on."""
         drill = await self.daily.get_drill(drill_id)
         if drill is None or drill.user_id != user_id or drill.finished:

@@ -239,12 +239,14 @@ class ExamService:
             return Refusal.paused
         return await self._show(exam, position)
 
-    async def choose(self, user_id: int, exam_id: int, position: int, option: int) -> Page | Overview | Result | Refusal:
+    async def choose(self, user_id: int, exam_id: int, position: int,
+                     option: int) -> Page | Overview | Result | Refusal:
         """A tap on an item: single-answer questions take it and move on; choose-N ones tick or untick it;
         ordering ones place it next in line."""
         return await self._change(user_id, exam_id, position, lambda q, sel, n: _tap(q, sel, option, n))
 
-    async def match(self, user_id: int, exam_id: int, position: int, prompt: int, option: int) -> Page | Result | Refusal:
+    async def match(self, user_id: int, exam_id: int, position: int, prompt: int,
+                    option: int) -> Page | Result | Refusal:
         """Matching: pick the choice at `option` for prompt `prompt` (again clears it)."""
         def paired(q, selected: tuple[int, ...], n: int) -> list[int] | None:
             if q.type is not QuestionType.matching or not 0 <= prompt < len(selected) or not 0 <= option < n:
@@ -436,7 +438,8 @@ class ExamService:
         total = sum(d.total for d in domains) or exam.size
         return self._result(exam, ExamScore(exam.correct or 0, total, domains, pass_mark))
 
-    async def review(self, user_id: int, exam_id: int, position: int, *, wrong_only: bool = False) -> ReviewPage | Refusal:
+    async def review(self, user_id: int, exam_id: int, position: int, *,
+                     wrong_only: bool = False) -> ReviewPage | Refusal:
         """One finished exam question with the user's answer, the right one and the explanation."""
         exam = await self.repo.get(exam_id)
         if exam is None or exam.user_id != user_id:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.content import Bank, Question, QuestionType
+from bot.content import Bank, Question
 from bot.domain import competition as comp
 from bot.domain.clock import require_aware
 from bot.domain.grading import grade_choice

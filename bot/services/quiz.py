@@ -10,9 +10,9 @@ import enum
 import json
 import random
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.content import Bank, Question, QuestionType
 from bot.domain.clock import require_aware
@@ -200,8 +200,10 @@ class QuizService:
 
     async def toggle(self, ask_id: int, user_id: int, position: int) -> Toggle:
         """Tick or untick one option of a choose-N question."""
-        return await self._arrange(ask_id, user_id, QuestionType.multi,
-                                   lambda selected, n: sorted(set(selected) ^ {position}) if 0 <= position < n else None)
+        def ticked(selected: tuple[int, ...], n: int) -> list[int] | None:
+            return sorted(set(selected) ^ {position}) if 0 <= position < n else None
+
+        return await self._arrange(ask_id, user_id, QuestionType.multi, ticked)
 
     async def place(self, ask_id: int, user_id: int, position: int) -> Toggle:
         """Ordering: put the step shown at `position` next in line (a step placed already stays where it is)."""
@@ -216,7 +218,8 @@ class QuizService:
         """Take back the last step placed (ordering) or the last prompt's match (matching)."""
         ask = await self.repo.get_ask(ask_id)
         if ask is not None and ask.kind == QuestionType.matching.value:
-            return await self._arrange(ask_id, user_id, QuestionType.matching, lambda selected, n: _unmatch_last(selected))
+            return await self._arrange(ask_id, user_id, QuestionType.matching,
+                                       lambda selected, n: _unmatch_last(selected))
         return await self._arrange(ask_id, user_id, QuestionType.ordering, lambda selected, n: list(selected)[:-1])
 
     async def pair(self, ask_id: int, user_id: int, prompt: int, position: int) -> Toggle:
@@ -247,7 +250,8 @@ class QuizService:
         return Toggle(Outcome.recorded, tuple(selected),
                       self.asked_view(ask.id, question, ask.option_order, origin=ask.origin))
 
-    async def answer_choice(self, ask_id: int, user_id: int, position: int | None, update_id: int | None) -> AnswerResult:
+    async def answer_choice(self, ask_id: int, user_id: int, position: int | None,
+                            update_id: int | None) -> AnswerResult:
         """Answer: `position` for a single-answer question; None submits the selection built so far (choose-N
         ticks, an ordering's placed steps, a matching's pairs). An incomplete ordering or matching is refused."""
         if update_id is not None and (replayed := await self.repo.answered_by(user_id, update_id)) is not None:

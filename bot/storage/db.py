@@ -133,13 +133,13 @@ class Conn:
     def __init__(self, conn: aiosqlite.Connection):
         self._conn = conn
         # Transaction control (BEGIN, SAVEPOINT, RELEASE) that rides along with the next statement.
-        self._prefix: list[str] = []
+        self.pending: list[str] = []
 
     def _run(self, sql: str, params, many: bool = False) -> Rows:
         raw: sqlite3.Connection = self._conn._conn  # noqa: SLF001 (only ever used on aiosqlite's own thread)
-        while self._prefix:
-            raw.execute(self._prefix[0])
-            del self._prefix[0]  # only once it ran: a BEGIN that timed out is tried again by the next statement
+        while self.pending:
+            raw.execute(self.pending[0])
+            del self.pending[0]  # only once it ran: a BEGIN that timed out is tried again by the next statement
         cur = raw.executemany(sql, params) if many else raw.execute(sql, params)
         try:
             return Rows(cur.fetchall(), cur.rowcount, cur.lastrowid)
@@ -222,13 +222,13 @@ class Database:
             if self._batch is None:
                 self._batch = asyncio.get_running_loop().create_future()
                 self._batch_error = None
-                conn._prefix.append("BEGIN IMMEDIATE")
+                conn.pending.append("BEGIN IMMEDIATE")
                 # Queued behind everyone waiting for the lock now: they join this batch, later ones the next.
                 self._committer = asyncio.create_task(self._commit_when_queue_passed(), name="db-group-commit")
             elif self._batch_error is not None:
                 raise self._batch_error  # the batch is lost; writing on would run outside any transaction
             batch = self._batch
-            conn._prefix.append("SAVEPOINT tx")
+            conn.pending.append("SAVEPOINT tx")
             failed: BaseException | None = None
             try:
                 yield conn
@@ -236,10 +236,10 @@ class Database:
                 failed = exc
                 await self._undo(exc)
             else:
-                if "SAVEPOINT tx" in conn._prefix:  # nothing was written: nothing to keep
-                    conn._prefix.remove("SAVEPOINT tx")
+                if "SAVEPOINT tx" in conn.pending:  # nothing was written: nothing to keep
+                    conn.pending.remove("SAVEPOINT tx")
                 else:
-                    conn._prefix.append("RELEASE tx")  # rides along with the next transaction's first statement
+                    conn.pending.append("RELEASE tx")  # rides along with the next transaction's first statement
         # A failed transaction may have failed because of its neighbours' writes (a unique key taken, say):
         # its caller may act on that only once those writes are durable, and must not if they were lost.
         try:
@@ -259,22 +259,22 @@ class Database:
         # A cancelled statement is not taken back: it still runs on aiosqlite's thread. One more trip
         # through that thread's queue (first in, first out) waits for it, so what ran is known below.
         await conn.settle()
-        if "SAVEPOINT tx" in conn._prefix:  # it never started; a BEGIN that timed out is kept for the next
-            conn._prefix.remove("SAVEPOINT tx")
+        if "SAVEPOINT tx" in conn.pending:  # it never started; a BEGIN that timed out is kept for the next
+            conn.pending.remove("SAVEPOINT tx")
         else:
             try:
                 await self.conn.execute("ROLLBACK TO tx")
                 await self.conn.execute("RELEASE tx")
             except sqlite3.Error as lost:
                 exc = exc if isinstance(exc, sqlite3.Error) else lost  # report the cause, not the symptom
-        begun = "BEGIN IMMEDIATE" not in conn._prefix
+        begun = "BEGIN IMMEDIATE" not in conn.pending
         if isinstance(exc, sqlite3.Error) and begun and not self.conn.in_transaction:
             # SQLite ends the whole transaction by itself on some errors (disk full, I/O): the batch is gone.
             log.error("the open group commit was lost (%s); its transactions fail", exc)
             # Its own type: a caller that handles, say, IntegrityError must not take this for one.
             self._batch_error = sqlite3.OperationalError(f"the transaction was lost with its group commit: {exc}")
             self._batch_error.__cause__ = exc
-            conn._prefix.clear()
+            conn.pending.clear()
 
     async def _commit_when_queue_passed(self) -> None:
         async with self._lock:
@@ -287,10 +287,10 @@ class Database:
             return
         conn = self._fast
         try:
-            if "BEGIN IMMEDIATE" in conn._prefix:  # nothing in the batch wrote anything
-                conn._prefix.clear()
+            if "BEGIN IMMEDIATE" in conn.pending:  # nothing in the batch wrote anything
+                conn.pending.clear()
             elif self._batch_error is not None or not self.conn.in_transaction:
-                conn._prefix.clear()
+                conn.pending.clear()
                 if self.conn.in_transaction:
                     await self.conn.execute("ROLLBACK")
                 raise self._batch_error or sqlite3.OperationalError("the transaction was rolled back by SQLite")

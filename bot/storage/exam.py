@@ -98,8 +98,8 @@ class ExamRepo:
         try:
             async with self.db.tx() as conn:
                 cur = await conn.execute(
-                    "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, resumed_at, deadline, started_at, "
-                    "exam_code) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                    "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, resumed_at, deadline, "
+                    "started_at, exam_code) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                     (user_id, chat_id, len(asks), limit_seconds, iso(now), iso(deadline), iso(now), exam_code),
                 )
                 exam_id = int(cur.lastrowid)
@@ -140,7 +140,8 @@ class ExamRepo:
     async def due(self, now: datetime, limit: int) -> list[Exam]:
         """Running exams whose time ran out, and finished ones whose scoring was interrupted."""
         async with self.db.read() as conn, conn.execute(
-            "SELECT * FROM exams WHERE (status = 'running' AND deadline <= ?) OR (status = 'finished' AND score IS NULL) "
+            "SELECT * FROM exams WHERE (status = 'running' AND deadline <= ?) "
+            "OR (status = 'finished' AND score IS NULL) "
             "ORDER BY id LIMIT ?",
             (iso(now), limit),
         ) as cur:
@@ -155,7 +156,8 @@ class ExamRepo:
         """Pause or resume; False if the exam was no longer in `from_status` (a double tap, or it ended)."""
         async with self.db.tx() as conn:
             cur = await conn.execute(
-                "UPDATE exams SET status = ?, used_seconds = ?, resumed_at = ?, deadline = ? WHERE id = ? AND status = ?",
+                "UPDATE exams SET status = ?, used_seconds = ?, resumed_at = ?, deadline = ? "
+                "WHERE id = ? AND status = ?",
                 (status, used_seconds, iso(resumed_at) if resumed_at else None, iso(deadline) if deadline else None,
                  exam_id, from_status),
             )

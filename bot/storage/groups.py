@@ -62,7 +62,8 @@ def _round(row) -> Round:
         id=row["id"], chat_id=row["chat_id"], topic=row["topic"], questions=tuple(json.loads(row["questions"])),
         orders=tuple(tuple(o) for o in json.loads(row["orders"])), seconds=row["seconds"], position=row["position"],
         phase=row["phase"], status=row["status"], message_id=row["message_id"], opened_at=_dt(row["opened_at"]),
-        closes_at=_dt(row["closes_at"]), next_at=_dt(row["next_at"]), started_at=datetime.fromisoformat(row["started_at"]),
+        closes_at=_dt(row["closes_at"]), next_at=_dt(row["next_at"]),
+        started_at=datetime.fromisoformat(row["started_at"]),
         ended_early=bool(row["ended_early"]),
     )
 
@@ -153,7 +154,7 @@ class GroupRepo:
                 "SELECT ?, title, tz, seconds, open_to_all, 1, joined_at FROM groups WHERE chat_id = ? "
                 "ON CONFLICT (chat_id) DO NOTHING", (new, old))
             for table in ("rounds", "round_answers"):
-                await conn.execute(f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new, old))
+                await conn.execute(f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new, old))  # noqa: S608 (a fixed name)
             await conn.execute("UPDATE OR IGNORE group_weekly_posts SET chat_id = ? WHERE chat_id = ?", (new, old))
             await conn.execute("UPDATE asks SET chat_id = ? WHERE chat_id = ? AND origin = 'group'", (new, old))
             await conn.execute("DELETE FROM groups WHERE chat_id = ?", (old,))
@@ -254,7 +255,7 @@ class GroupRepo:
         values = ", ".join("(?, ?, ?)" for _ in keys)
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
-                f"WITH k(r, u, q) AS (VALUES {values}) "
+                f"WITH k(r, u, q) AS (VALUES {values}) "  # noqa: S608 (placeholders only)
                 "SELECT k.r, k.u, k.q, (SELECT json_group_array(json_array(ra.position, ra.correct)) "
                 "  FROM round_answers ra WHERE ra.round_id = k.r AND ra.user_id = k.u) AS before, "
                 "u.tz, u.daily_size, c.card FROM k LEFT JOIN users u ON u.id = k.u "
@@ -280,7 +281,7 @@ class GroupRepo:
         values = ", ".join("(?, ?, ?, ?)" for _ in answers)
         async with self.db.tx() as conn:
             rows = await conn.execute_fetchall(
-                f"WITH k(i, r, p, u) AS (VALUES {values}) SELECT k.i, "
+                f"WITH k(i, r, p, u) AS (VALUES {values}) SELECT k.i, "  # noqa: S608 (placeholders only)
                 "EXISTS (SELECT 1 FROM rounds ro WHERE ro.id = k.r AND ro.position = k.p AND ro.phase = 'open' "
                 "        AND ro.status = 'running') AS open, "
                 "EXISTS (SELECT 1 FROM round_answers ra WHERE ra.round_id = k.r AND ra.position = k.p "
@@ -336,7 +337,8 @@ class GroupRepo:
             )
             await conn.executemany(
                 "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, ?) "
-                "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, correct = correct + excluded.correct",
+                "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, "
+                "correct = correct + excluded.correct",
                 [(a.user_id, a.progress.day, int(a.correct), a.progress.goal) for _, a in accepted],
             )
         for i, _ in accepted:

@@ -161,7 +161,8 @@ class Repo:
 
     # --- users -------------------------------------------------------------
 
-    async def upsert_user(self, user_id: int, first_name: str | None, chat_id: int | None, tz: str, now: datetime) -> tuple[User, bool]:
+    async def upsert_user(self, user_id: int, first_name: str | None, chat_id: int | None, tz: str,
+                          now: datetime) -> tuple[User, bool]:
         """Create the user on first sight; keep name and private chat current. Returns (user, created)."""
         # Nearly every update comes from someone we know whose name and chat have not changed: a read
         # answers that without taking the write lock.
