@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from bot.config import Settings  # noqa: E402
 from bot.content import load_bank  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
-from bot.tg import jobs  # noqa: E402
 from bot.tg.app import build_application  # noqa: E402
+from bot.tg.daily import jobs  # noqa: E402
 
 TOKEN = "123456789:BENCH-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 MINUTE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

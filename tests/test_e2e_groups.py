@@ -327,7 +327,7 @@ async def test_many_players_pressing_at_once_each_count_once(clocked, standin: S
 def test_the_final_message_fits_telegram_with_a_crowd(bank):
     from bot.domain.competition import Standing
     from bot.services.groups import Final, Hardest
-    from bot.tg import render
+    from bot.tg.groups import render
 
     crowd = tuple(Standing(i + 1, 1000 + i, "Ω" * 64 + f" <b>{i}</b>", 20_000 - i, 10, 10) for i in range(400))
     text = render.group_final_text(Final(GROUP_ID, 10, 10, crowd, Hardest(3, "x" * 300, 1, 400), "finished"))

@@ -76,21 +76,23 @@ def test_export_too_big_even_gzipped_is_refused_not_sent():
 def test_every_callback_data_fits_64_bytes_in_the_worst_case_and_matches_its_pattern(bank):
     import re
 
-    from bot.tg import render
+    from bot.tg.exam import render as exam_render
+    from bot.tg.quiz import render as quiz_render
+    from bot.tg.study import render as study_render
 
     big = 10**18 - 1  # the largest id the patterns accept (18 digits)
     for topic in bank.topics:  # every real topic, with the largest size a suggestion button carries
-        data = render.CB_STUDY_TOPIC.format(topic=topic.id, size=99)
-        assert len(data.encode()) <= 64 and re.fullmatch(render.CB_PATTERN_STUDY_TOPIC, data), data
+        data = study_render.CB_STUDY_TOPIC.format(topic=topic.id, size=99)
+        assert len(data.encode()) <= 64 and re.fullmatch(study_render.CB_PATTERN_STUDY_TOPIC, data), data
     worst = {
-        render.CB_EXAM_PICK.format(exam=big, pos=999, opt=99): render.CB_PATTERN_EXAM_PICK,
-        render.CB_EXAM_GO.format(exam=big, pos=999): render.CB_PATTERN_EXAM_GO,
-        render.CB_EXAM_REVIEW.format(exam=big, pos=999): render.CB_PATTERN_EXAM_REVIEW,
-        render.CB_REPORT_REASON.format(ask=big, reason="w"): render.CB_PATTERN_REPORT_REASON,
-        render.CB_RETRY.format(drill=big): render.CB_PATTERN_RETRY,
-        render.CB_SKIP.format(ask=big): render.CB_PATTERN_SKIP,
-        render.CB_STOP.format(ask=big): render.CB_PATTERN_STOP,
-        render.CB_ANSWER.format(ask=big, pos=99): render.CB_PATTERN_ANSWER,
+        exam_render.CB_EXAM_PICK.format(exam=big, pos=999, opt=99): exam_render.CB_PATTERN_EXAM_PICK,
+        exam_render.CB_EXAM_GO.format(exam=big, pos=999): exam_render.CB_PATTERN_EXAM_GO,
+        exam_render.CB_EXAM_REVIEW.format(exam=big, pos=999): exam_render.CB_PATTERN_EXAM_REVIEW,
+        study_render.CB_REPORT_REASON.format(ask=big, reason="w"): study_render.CB_PATTERN_REPORT_REASON,
+        study_render.CB_RETRY.format(drill=big): study_render.CB_PATTERN_RETRY,
+        study_render.CB_SKIP.format(ask=big): study_render.CB_PATTERN_SKIP,
+        study_render.CB_STOP.format(ask=big): study_render.CB_PATTERN_STOP,
+        quiz_render.CB_ANSWER.format(ask=big, pos=99): quiz_render.CB_PATTERN_ANSWER,
     }
     for data, pattern in worst.items():
         assert len(data.encode()) <= 64 and re.fullmatch(pattern, data), data

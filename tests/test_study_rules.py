@@ -19,7 +19,8 @@ from bot.domain.study import (
     weakest_areas,
 )
 from bot.storage.study import ReportCount
-from bot.tg import render
+from bot.tg.common import MAX_MESSAGE
+from bot.tg.study import render
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -112,7 +113,7 @@ def test_reports_listing_fits_one_message_most_reported_first():
     counts = [(ReportCount(f"q-{i:04d}-" + "x" * 40, 600 - i, {"wrong": 600 - i}, T0), "A prompt " * 30)
               for i in range(600)]
     text = render.reports_text(counts)
-    assert len(text) <= render.MAX_MESSAGE
+    assert len(text) <= MAX_MESSAGE
     assert text.index("q-0000-") < text.index("q-0001-") < text.index("q-0002-")
     assert "more questions" in text
     assert render.reports_text([]) == "⚑ No reports yet."

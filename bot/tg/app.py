@@ -27,7 +27,10 @@ from bot.storage.groups import GroupRepo
 from bot.storage.inbox import Inbox
 from bot.storage.repo import Repo
 from bot.storage.study import StudyRepo
-from bot.tg import commands, exam, groups, jobs
+from bot.tg import commands
+from bot.tg.daily import jobs
+from bot.tg.exam import handlers as exam
+from bot.tg.groups import handlers as groups
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
 from bot.tg.limits import PER_CHAT_PER_SECOND, ChatRateLimiter

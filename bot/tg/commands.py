@@ -8,8 +8,17 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
-from bot.tg import exam, groups, handlers, people, render
-from bot.tg import study as study_handlers
+from bot.tg import people
+from bot.tg.daily import handlers as daily
+from bot.tg.daily import render as daily_render
+from bot.tg.exam import handlers as exam
+from bot.tg.groups import handlers as groups
+from bot.tg.home import handlers as home
+from bot.tg.home import render as home_render
+from bot.tg.progress import handlers as progress
+from bot.tg.quiz import handlers as quiz
+from bot.tg.quiz import render as quiz_render
+from bot.tg.study import handlers as study
 
 NO_REAL_DATA = r"(?!)"  # a pattern no string matches
 
@@ -22,19 +31,19 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", "welcome and how to begin", handlers.start),
-    Command("quiz", "one question now", handlers.quiz),
-    Command("stats", "your answers, accuracy per exam domain and streak", handlers.stats),
-    Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", handlers.daily),
-    Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", handlers.timezone),
+    Command("start", "welcome and how to begin", home.start),
+    Command("quiz", "one question now", quiz.quiz),
+    Command("stats", "your answers, accuracy per exam domain and streak", quiz.stats),
+    Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", daily.daily),
+    Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", home.timezone),
     Command("exam", "a timed 65-question mock exam with a scaled score; /exam history", exam.exam_command),
-    Command("progress", "how ready you are for the exam, with a 30-day chart", exam.progress_command),
-    Command("drill", "drill one topic: pick it, or /drill kinesis 20", study_handlers.drill),
-    Command("review", "the questions due for review now (spaced repetition)", study_handlers.review),
-    Command("mistakes", "redo the questions you last got wrong until each is right", study_handlers.mistakes),
-    Command("export", "all your data as a JSON file", study_handlers.export),
-    Command("forget", "delete all your data (asks to confirm first)", study_handlers.forget),
-    Command("help", "this list", handlers.help_command),
+    Command("progress", "how ready you are for the exam, with a 30-day chart", progress.progress_command),
+    Command("drill", "drill one topic: pick it, or /drill kinesis 20", study.drill),
+    Command("review", "the questions due for review now (spaced repetition)", study.review),
+    Command("mistakes", "redo the questions you last got wrong until each is right", study.mistakes),
+    Command("export", "all your data as a JSON file", study.export),
+    Command("forget", "delete all your data (asks to confirm first)", study.forget),
+    Command("help", "this list", home.help_command),
     # Group competitions: served in groups; in a private chat they explain that.
     Command("compete", "in a group: start a quiz round, /compete [topic] [n]", groups.compete),
     Command("stop", "in a group: stop the running round", groups.stop),
@@ -72,28 +81,28 @@ def register(app: Application) -> None:
         app.add_handler(CommandHandler(c.name, c.callback, filters=private & new_message))
     # PTB hands a callback with empty data to every pattern handler (check_update returns True), so one
     # that matches no real data goes first and takes exactly those: forged or empty button data.
-    app.add_handler(CallbackQueryHandler(handlers.on_unknown_button, pattern=NO_REAL_DATA))
-    app.add_handler(CallbackQueryHandler(handlers.on_answer, pattern=render.CB_PATTERN_ANSWER))
-    app.add_handler(CallbackQueryHandler(handlers.on_toggle, pattern=render.CB_PATTERN_TOGGLE))
-    app.add_handler(CallbackQueryHandler(handlers.on_submit, pattern=render.CB_PATTERN_SUBMIT))
-    app.add_handler(CallbackQueryHandler(handlers.on_next, pattern=render.CB_PATTERN_NEXT))
-    app.add_handler(CallbackQueryHandler(handlers.on_daily_toggle, pattern=render.CB_PATTERN_DAILY_TOGGLE))
-    app.add_handler(CallbackQueryHandler(handlers.on_daily_time, pattern=render.CB_PATTERN_DAILY_TIME))
-    app.add_handler(CallbackQueryHandler(handlers.on_daily_size, pattern=render.CB_PATTERN_DAILY_SIZE))
-    app.add_handler(CallbackQueryHandler(handlers.on_zone, pattern=render.CB_PATTERN_ZONE))
-    app.add_handler(CallbackQueryHandler(handlers.on_quiz_button, pattern=render.CB_PATTERN_QUIZ))
-    app.add_handler(CallbackQueryHandler(handlers.on_resume_drill, pattern=render.CB_PATTERN_RESUME))
+    app.add_handler(CallbackQueryHandler(quiz.on_unknown_button, pattern=NO_REAL_DATA))
+    app.add_handler(CallbackQueryHandler(quiz.on_answer, pattern=quiz_render.CB_PATTERN_ANSWER))
+    app.add_handler(CallbackQueryHandler(quiz.on_toggle, pattern=quiz_render.CB_PATTERN_TOGGLE))
+    app.add_handler(CallbackQueryHandler(quiz.on_submit, pattern=quiz_render.CB_PATTERN_SUBMIT))
+    app.add_handler(CallbackQueryHandler(quiz.on_next, pattern=quiz_render.CB_PATTERN_NEXT))
+    app.add_handler(CallbackQueryHandler(daily.on_daily_toggle, pattern=daily_render.CB_PATTERN_DAILY_TOGGLE))
+    app.add_handler(CallbackQueryHandler(daily.on_daily_time, pattern=daily_render.CB_PATTERN_DAILY_TIME))
+    app.add_handler(CallbackQueryHandler(daily.on_daily_size, pattern=daily_render.CB_PATTERN_DAILY_SIZE))
+    app.add_handler(CallbackQueryHandler(home.on_zone, pattern=home_render.CB_PATTERN_ZONE))
+    app.add_handler(CallbackQueryHandler(daily.on_quiz_button, pattern=daily_render.CB_PATTERN_QUIZ))
+    app.add_handler(CallbackQueryHandler(daily.on_resume_drill, pattern=daily_render.CB_PATTERN_RESUME))
     for pattern, callback in exam.BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
-    study_handlers.register(app)
+    study.register(app)
     groups.register(app)  # before the catch-alls: group commands and round buttons
-    app.add_handler(CallbackQueryHandler(handlers.on_unknown_button))
-    app.add_handler(MessageHandler(private & new_message & filters.COMMAND, handlers.on_unknown_command))
-    app.add_handler(MessageHandler(private & new_message & filters.TEXT, handlers.on_text))
+    app.add_handler(CallbackQueryHandler(quiz.on_unknown_button))
+    app.add_handler(MessageHandler(private & new_message & filters.COMMAND, quiz.on_unknown_command))
+    app.add_handler(MessageHandler(private & new_message & filters.TEXT, quiz.on_text))
     app.add_handler(
-        MessageHandler(private & new_message & ~filters.StatusUpdate.ALL & ~filters.TEXT, handlers.on_unsupported)
+        MessageHandler(private & new_message & ~filters.StatusUpdate.ALL & ~filters.TEXT, quiz.on_unsupported)
     )
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message & filters.COMMAND, handlers.on_group_command))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & new_message & filters.COMMAND, quiz.on_group_command))
 
-    app.add_handler(TypeHandler(Update, handlers.mark_done), group=1)
-    app.add_error_handler(handlers.on_error)
+    app.add_handler(TypeHandler(Update, quiz.mark_done), group=1)
+    app.add_error_handler(quiz.on_error)

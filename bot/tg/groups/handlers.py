@@ -13,7 +13,7 @@ import logging
 import time
 
 from telegram import Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
@@ -21,13 +21,16 @@ from telegram.ext import (Application, CallbackQueryHandler, ChatMemberHandler, 
 from bot.domain.competition import SECONDS_CHOICES
 from bot.services.daily import find_zone
 from bot.services.groups import Final, GroupService, Press, Reveal, SendQuestion, Started, Step
-from bot.tg import render
 from bot.tg.acks import ack
+from bot.tg.common import HTML
+from bot.tg.daily import render as daily_render
+from bot.tg.groups import render
+from bot.tg.home import render as home_render
 from bot.tg.ordering import PerUserOrder
+from bot.tg.quiz import render as quiz_render
 
 log = logging.getLogger(__name__)
 
-HTML = ParseMode.HTML
 GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 ADMINS = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 PRESENT = (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.RESTRICTED)
@@ -79,7 +82,7 @@ def _name(update: Update) -> str:
     return (user.first_name if user else None) or "someone"
 
 
-# --- membership -------------------------------------------------------------------------
+# --- membership -----------------------------------------------------------------------------------
 
 
 async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -109,7 +112,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await service(context).migrated(message.migrate_from_chat_id, message.chat.id)
 
 
-# --- commands -----------------------------------------------------------------------------
+# --- commands -------------------------------------------------------------------------------------
 
 
 async def compete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -183,7 +186,7 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     elif args[0] in ("timezone", "tz") and len(args) >= 2:
         found = find_zone(" ".join(context.args[1:]))
         if found.zone is None:
-            await message.reply_html(render.timezone_unknown(" ".join(context.args[1:]), found.suggestions))
+            await message.reply_html(home_render.timezone_unknown(" ".join(context.args[1:]), found.suggestions))
             return
         change["tz"] = found.zone
     else:
@@ -194,7 +197,7 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                              reply_markup=render.group_settings_keyboard(group, SECONDS_CHOICES))
 
 
-# --- buttons --------------------------------------------------------------------------------
+# --- buttons --------------------------------------------------------------------------------------
 
 
 async def on_group_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -210,7 +213,7 @@ async def on_group_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         Press.locked: render.locked_in(result.shown),
         Press.already: render.already_locked(),
         Press.closed: render.question_closed(),
-        Press.unknown: render.stale_button(),
+        Press.unknown: quiz_render.stale_button(),
         Press.in_exam: render.group_press_in_exam(),
     }[result.outcome]
     await ack(query, text)
@@ -224,7 +227,7 @@ async def on_group_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     key, value = context.match.group(1), int(context.match.group(2))
     if key == "s" and value not in SECONDS_CHOICES:
-        await ack(query, render.invalid_setting())
+        await ack(query, daily_render.invalid_setting())
         return
     change = {"seconds": value} if key == "s" else {"open_to_all": bool(value)}
     group = await service(context).update_settings(update.effective_chat.id, **change)
@@ -236,7 +239,7 @@ async def on_group_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         log.debug("group settings edit skipped: %s", exc)
 
 
-# --- driving rounds ---------------------------------------------------------------------------
+# --- driving rounds -------------------------------------------------------------------------------
 
 
 class RoundRunner:

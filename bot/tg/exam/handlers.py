@@ -1,35 +1,26 @@
-"""Handlers for /exam (the mock exam) and /progress (readiness and the 30-day chart), and the exam-timeout job."""
+"""Handlers for /exam (the mock exam) and its buttons, and the job that finishes exams whose time ran out.
+
+exam_in_the_way lives here too: every practice path (quiz, daily, study) asks it first.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, InputFile, Update
-from telegram.constants import ParseMode
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services.exam import ExamService, Overview, Page, Paused, Refusal, Result, ReviewPage
-from bot.services.progress import ProgressService
-from bot.tg import render
+from bot.services.exam import Overview, Page, Paused, Refusal, Result, ReviewPage
 from bot.tg.acks import ack
+from bot.tg.common import HTML
+from bot.tg.exam import render
 from bot.tg.people import meet
+from bot.tg.services import exam_service
 
 log = logging.getLogger(__name__)
 
-HTML = ParseMode.HTML
 Shown = Page | Overview | Paused | Result | ReviewPage | Refusal | None
-
-
-_meet = meet
-
-
-def exam_service(context: ContextTypes.DEFAULT_TYPE) -> ExamService:
-    return context.application.bot_data["exam"]
-
-
-def progress_service(context: ContextTypes.DEFAULT_TYPE) -> ProgressService:
-    return context.application.bot_data["progress"]
 
 
 async def exam_in_the_way(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> bool:
@@ -64,12 +55,12 @@ def _view(shown: Shown) -> tuple[str, object]:
     return render.exam_empty_bank(), None
 
 
-# --- commands ---------------------------------------------------------------------------
+# --- commands -------------------------------------------------------------------------------------
 
 
 async def exam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start or continue the mock exam; /exam history lists past attempts."""
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     svc = exam_service(context)
     if (context.args or [""])[0].lower() == "history":
         past = await svc.history(user.id)
@@ -86,20 +77,7 @@ async def exam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_html(text, reply_markup=keyboard)
 
 
-async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Readiness estimate per domain, a verdict, and a chart of the last 30 days."""
-    user, _ = await _meet(update, context)
-    svc = progress_service(context)
-    progress = await svc.progress(user.id)
-    await update.effective_message.reply_html(render.progress_text(progress))
-    if progress.empty:
-        return
-    png = await svc.chart(progress)
-    await context.bot.send_photo(update.effective_chat.id, InputFile(png, filename="progress.png"),
-                                 caption=render.progress_caption(progress))
-
-
-# --- buttons ------------------------------------------------------------------------------
+# --- buttons --------------------------------------------------------------------------------------
 
 
 async def _show(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, shown: Shown) -> None:
@@ -133,7 +111,7 @@ def _ids(context: ContextTypes.DEFAULT_TYPE) -> list[int]:
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Start the exam': draw the questions and show the first (or the exam already open)."""
     query = update.callback_query
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     chat_id = query.message.chat.id if query.message else user.id
     await _end_practice(context, user.id)
     await _show(query, context, await exam_service(context).start(user.id, chat_id))
@@ -231,7 +209,7 @@ BUTTONS = (
 )
 
 
-# --- the timeout job --------------------------------------------------------------------------
+# --- the timeout job ------------------------------------------------------------------------------
 
 
 async def exam_tick(context: ContextTypes.DEFAULT_TYPE) -> None:

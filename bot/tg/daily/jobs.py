@@ -17,7 +17,8 @@ from telegram.ext import ContextTypes
 
 from bot.services.daily import DailyService, DrillPush
 from bot.storage.daily import Push
-from bot.tg import render
+from bot.tg.daily import render
+from bot.tg.quiz import render as quiz_render
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Pusher:
         asked = push.asked
         # A running mock exam comes first: the drill is announced, and starts when the user taps for it.
         text, keyboard = ((render.drill_held_by_exam(asked), render.drill_held_keyboard()) if push.held
-                          else (render.question_text(asked), render.question_keyboard(asked)))
+                          else (quiz_render.question_text(asked), quiz_render.question_keyboard(asked)))
         try:
             message = await self.bot.send_message(push.chat_id, text, parse_mode=ParseMode.HTML,
                                                   reply_markup=keyboard)
@@ -120,4 +121,3 @@ class Pusher:
             await self.daily.skipped(user_id, day, "reminder")
         except TelegramError as exc:
             log.warning("reminder not sent yet (%s); will retry", exc)
-

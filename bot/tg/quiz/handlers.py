@@ -1,4 +1,8 @@
-"""Handlers: read the update, call the service, render, reply. No SQL, no grading here."""
+"""The quiz: /quiz and /stats, the answer buttons, typed answers, the catch-alls for everything else, and the
+plumbing every update passes (recorded as handled; failures told kindly).
+
+Handlers read the update, call the service, render, reply. No SQL, no grading here.
+"""
 
 from __future__ import annotations
 
@@ -6,47 +10,25 @@ import asyncio
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ContextTypes
 
-from bot.domain.schedule import parse_hhmm
-from bot.services.daily import SIZES, DailyService, DrillSummary, find_zone
-from bot.services.quiz import AnswerResult, Asked, Outcome, QuizService
-from bot.tg import render
+from bot.services.daily import DrillSummary
+from bot.services.quiz import AnswerResult, Asked, Outcome
 from bot.tg.acks import ack
-from bot.tg.exam import exam_in_the_way
+from bot.tg.common import HTML, internal_error
+from bot.tg.daily import render as daily_render
+from bot.tg.exam.handlers import exam_in_the_way
 from bot.tg.people import meet
+from bot.tg.quiz import render
 from bot.tg.sends import edit_html, send_html
+from bot.tg.services import daily_service, quiz_service
+from bot.tg.study import render as study_render
 
 log = logging.getLogger(__name__)
 
-HTML = ParseMode.HTML
 
-
-def quiz_service(context: ContextTypes.DEFAULT_TYPE) -> QuizService:
-    return context.application.bot_data["quiz"]
-
-
-def daily_service(context: ContextTypes.DEFAULT_TYPE) -> DailyService:
-    return context.application.bot_data["daily"]
-
-
-_meet = meet
-
-
-# --- commands ---------------------------------------------------------------
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Greet the user and explain how to begin (safe to send again)."""
-    user, created = await _meet(update, context)
-    await update.effective_message.reply_html(render.welcome(user.first_name, not created, user.tz))
-
-
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """List every command with one line each."""
-    await update.effective_message.reply_html(render.help_text(context.application.bot_data["menu"]))
+# --- commands -------------------------------------------------------------------------------------
 
 
 async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,54 +36,25 @@ async def quiz(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if flooding(update, context) and _quiz_behind(update, context):  # one question per burst, the last one
         log.info("update %s: sender is flooding; /quiz left to a later one", update.update_id)
         return
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     if await exam_in_the_way(context, user.id, update.effective_chat.id):
         return
-    await _send_question(context, user.id, update.effective_chat.id)
+    await send_question(context, user.id, update.effective_chat.id)
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Show answers, accuracy overall and per exam domain."""
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     stats_view = await quiz_service(context).stats(user.id)
     streak = await daily_service(context).streak(user.id, user.tz)
     await update.effective_message.reply_html(render.stats_text(stats_view, streak))
 
 
-async def daily(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show or change the daily drill: /daily, /daily 07:30, /daily on, /daily off."""
-    user, _ = await _meet(update, context)
-    svc = daily_service(context)
-    arg = " ".join(context.args or []).strip()
-    if not arg:
-        settings = await svc.settings(user.id)
-    elif arg.lower() in ("on", "off"):
-        settings = await svc.update(user.id, enabled=arg.lower() == "on")
-    elif (at := parse_hhmm(arg)) is not None:
-        settings = await svc.update(user.id, enabled=True, daily_time=at)
-    else:
-        await update.effective_message.reply_html(render.daily_bad_time(arg))
-        return
-    await update.effective_message.reply_html(render.daily_text(settings), reply_markup=render.daily_keyboard(settings))
+# --- asking ---------------------------------------------------------------------------------------
 
 
-async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show or set the time zone: /timezone Europe/Berlin."""
-    user, _ = await _meet(update, context)
-    arg = " ".join(context.args or []).strip()
-    if not arg:
-        await update.effective_message.reply_html(render.timezone_text(user.tz), reply_markup=render.timezone_keyboard())
-        return
-    found = find_zone(arg)
-    if found.zone is None:
-        await update.effective_message.reply_html(render.timezone_unknown(arg, found.suggestions),
-                                                  reply_markup=render.timezone_keyboard())
-        return
-    await daily_service(context).update(user.id, tz=found.zone)
-    await update.effective_message.reply_html(render.timezone_set(found.zone))
-
-
-async def _send_question(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> None:
+async def send_question(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id: int) -> None:
+    """The user's next question, posted in `chat_id` (or a note that the bank has none)."""
     svc = quiz_service(context)
     asked = await svc.ask_next(user_id, chat_id)
     if asked is None:
@@ -111,6 +64,7 @@ async def _send_question(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_
 
 
 async def send_asked(context: ContextTypes.DEFAULT_TYPE, chat_id: int, asked: Asked) -> None:
+    """Post a question already asked and note its message, which the verdict will edit."""
     message_id = await send_html(context.bot, chat_id, render.question_text(asked), render.question_keyboard(asked))
     await quiz_service(context).attach_message(asked.ask_id, message_id)
 
@@ -126,12 +80,12 @@ async def _continue_drill(context: ContextTypes.DEFAULT_TYPE, result: AnswerResu
         return
     nxt = await daily_service(context).next_in_drill(ask.drill_id, ask.user_id, ask.chat_id, ask.question_id)
     if isinstance(nxt, DrillSummary):
-        await context.bot.send_message(ask.chat_id, render.drill_summary(nxt), parse_mode=HTML)
+        await context.bot.send_message(ask.chat_id, daily_render.drill_summary(nxt), parse_mode=HTML)
     elif nxt is not None:
         await send_asked(context, ask.chat_id, nxt)
 
 
-# --- buttons ----------------------------------------------------------------
+# --- buttons --------------------------------------------------------------------------------------
 
 
 async def _refuse(query: CallbackQuery, result_outcome: Outcome, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,93 +181,15 @@ async def on_next(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ack(query, "You already have a newer question above 👇")
         return
     await ack(query)
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     chat_id = query.message.chat.id if query.message else user.id
     if await exam_in_the_way(context, user.id, chat_id):
         return
     try:
-        await query.edit_message_reply_markup(render.report_keyboard(ask_id))
+        await query.edit_message_reply_markup(study_render.report_keyboard(ask_id))
     except BadRequest as exc:
         log.debug("could not remove the next button: %s", exc)
-    await _send_question(context, user.id, chat_id)
-
-
-async def on_daily_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Turn the daily drill on or off from its settings message."""
-    await _daily_button(update, context, enabled=context.match.group(1) == "on")
-
-
-async def on_daily_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Pick the daily drill's time from its settings message."""
-    at = parse_hhmm(context.match.group(1))
-    if at is None:
-        await ack(update.callback_query, render.invalid_setting())
-        return
-    await _daily_button(update, context, enabled=True, daily_time=at)
-
-
-async def on_daily_size(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Pick the daily drill's size from its settings message."""
-    size = int(context.match.group(1))
-    if size not in SIZES:
-        await ack(update.callback_query, render.invalid_setting())
-        return
-    await _daily_button(update, context, size=size)
-
-
-async def _daily_button(update: Update, context: ContextTypes.DEFAULT_TYPE, **change) -> None:
-    query = update.callback_query
-    user, _ = await _meet(update, context)
-    settings = await daily_service(context).update(user.id, **change)
-    await ack(query, "Saved ✅")
-    try:
-        await query.edit_message_text(render.daily_text(settings), parse_mode=HTML,
-                                      reply_markup=render.daily_keyboard(settings))
-    except BadRequest as exc:  # unchanged settings: "message is not modified"
-        log.debug("daily settings edit skipped: %s", exc)
-
-
-async def on_zone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A time-zone button."""
-    query = update.callback_query
-    found = find_zone(context.match.group(1))
-    if found.zone is None or found.zone != context.match.group(1):
-        await ack(query, render.invalid_setting())
-        return
-    user, _ = await _meet(update, context)
-    await daily_service(context).update(user.id, tz=found.zone)
-    await ack(query, "Saved ✅")
-    try:
-        await query.edit_message_text(render.timezone_set(found.zone), parse_mode=HTML)
-    except BadRequest as exc:
-        log.debug("timezone edit skipped: %s", exc)
-
-
-async def on_resume_drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """'Continue today's drill' under /daily: ask its current question again."""
-    query = update.callback_query
-    user, _ = await _meet(update, context)
-    chat_id = query.message.chat.id if query.message else user.id
-    if await exam_in_the_way(context, user.id, chat_id):
-        await ack(query)
-        return
-    asked = await daily_service(context).resume(user.id, chat_id)
-    if asked is None:
-        await ack(query, render.nothing_to_resume())
-        return
-    await ack(query)
-    await send_asked(context, chat_id, asked)
-
-
-async def on_quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """'Answer a question now' under a reminder."""
-    query = update.callback_query
-    await ack(query)
-    user, _ = await _meet(update, context)
-    chat_id = query.message.chat.id if query.message else user.id
-    if await exam_in_the_way(context, user.id, chat_id):
-        return
-    await _send_question(context, user.id, chat_id)
+    await send_question(context, user.id, chat_id)
 
 
 async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -321,13 +197,13 @@ async def on_unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await ack(update.callback_query, render.stale_button())
 
 
-# --- messages ---------------------------------------------------------------
+# --- messages -------------------------------------------------------------------------------------
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A typed message: the answer to an open fill-in question, or a nudge toward /quiz."""
     message = update.effective_message
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     result = await quiz_service(context).answer_text(user.id, message.text or "", update.update_id)
     reopen = context.application.bot_data.get("reopen_typed")  # a study run's typed question /quiz closed
     if result is None and reopen is not None and await reopen(context, user.id):
@@ -397,7 +273,7 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await update.effective_message.reply_text(render.private_only())
 
 
-# --- plumbing -----------------------------------------------------------------
+# --- plumbing -------------------------------------------------------------------------------------
 
 
 async def mark_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -417,8 +293,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     try:
         if update.callback_query is not None:
-            await ack(update.callback_query, render.internal_error())
+            await ack(update.callback_query, internal_error())
         else:
-            await context.bot.send_message(update.effective_chat.id, render.internal_error())
+            await context.bot.send_message(update.effective_chat.id, internal_error())
     except TelegramError as exc:
         log.warning("could not report the failure to the user: %s", exc)

@@ -10,19 +10,20 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.domain.study import parse_drill_args
-from bot.services.exam import Page, Result, ReviewPage
+from bot.services.exam import ReviewPage
 from bot.services.quiz import AnswerResult
-from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, StudyService, Summary
-from bot.tg import render
+from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, Summary
 from bot.tg.acks import ack
-from bot.tg.exam import exam_in_the_way, exam_service
-from bot.tg.handlers import HTML, _meet, on_unknown_command, quiz_service, send_asked
+from bot.tg.common import HTML
+from bot.tg.exam import render as exam_render
+from bot.tg.exam.handlers import exam_in_the_way
+from bot.tg.people import meet
+from bot.tg.quiz import render as quiz_render
+from bot.tg.quiz.handlers import on_unknown_command, send_asked
+from bot.tg.services import exam_service, quiz_service, study_service
+from bot.tg.study import render
 
 log = logging.getLogger(__name__)
-
-
-def study_service(context: ContextTypes.DEFAULT_TYPE) -> StudyService:
-    return context.application.bot_data["study"]
 
 
 def _chat_of(update: Update) -> int:
@@ -50,19 +51,19 @@ async def _start_topic(context: ContextTypes.DEFAULT_TYPE, user_id: int, chat_id
         return
     started = await study_service(context).start_topic(user_id, chat_id, topic_id, size)
     if started.asked is None:
-        await context.bot.send_message(chat_id, render.empty_bank())
+        await context.bot.send_message(chat_id, quiz_render.empty_bank())
         return
     await context.bot.send_message(chat_id, render.drill_started(started.asked.topic_name, started.size, size,
                                                                  started.total), parse_mode=HTML)
     await send_asked(context, chat_id, started.asked)
 
 
-# --- commands ---------------------------------------------------------------------------------
+# --- commands -------------------------------------------------------------------------------------
 
 
 async def drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A topic drill: /drill opens the picker; /drill kinesis 20 starts one directly."""
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     svc = study_service(context)
     text, size = parse_drill_args(context.args or [])
     message = update.effective_message
@@ -80,7 +81,7 @@ async def drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Review the questions spaced repetition says are due now."""
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     chat_id = update.effective_chat.id
     if await exam_in_the_way(context, user.id, chat_id):
         return
@@ -95,7 +96,7 @@ async def review(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def mistakes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Go over the questions last answered wrong until each is answered right."""
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     chat_id = update.effective_chat.id
     if await exam_in_the_way(context, user.id, chat_id):
         return
@@ -118,7 +119,7 @@ async def reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the user everything stored about them as a JSON file."""
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     packed = await study_service(context).export(user.id)
     if packed is None:
         await update.effective_message.reply_html(render.export_too_big())
@@ -133,7 +134,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_html(render.forget_confirm_text(), reply_markup=render.forget_keyboard())
 
 
-# --- buttons ------------------------------------------------------------------------------
+# --- buttons --------------------------------------------------------------------------------------
 
 
 async def _edit(query, text: str, keyboard) -> None:
@@ -154,10 +155,10 @@ async def on_domains(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A domain in the picker: list its topics with counts and the user's accuracy."""
     query = update.callback_query
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     got = await study_service(context).topics(user.id, int(context.match.group(1)))
     if got is None:
-        await ack(query, render.stale_button())
+        await ack(query, quiz_render.stale_button())
         return
     await ack(query)
     domain, topics = got
@@ -171,16 +172,16 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     topic_id, size = context.match.group(1), int(context.match.group(2))
     svc = study_service(context)
     if not svc.is_topic(topic_id):
-        await ack(query, render.stale_button())
+        await ack(query, quiz_render.stale_button())
         return
     await ack(query)
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     await _start_topic(context, user.id, _chat_of(update), topic_id, size or None)
 
 
 async def _gone_or_forged(context: ContextTypes.DEFAULT_TYPE, ask_id: int, user_id: int) -> str:
     """Why Skip or Stop did nothing: the run is over, or the button was never this user's."""
-    return render.study_gone() if await study_service(context).owns(ask_id, user_id) else render.forged_button()
+    return render.study_gone() if await study_service(context).owns(ask_id, user_id) else quiz_render.forged_button()
 
 
 async def _drop_buttons(query) -> None:
@@ -218,7 +219,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_retry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'Retry the missed' under a summary: a new run of just those questions."""
     query = update.callback_query
-    user, _ = await _meet(update, context)
+    user, _ = await meet(update, context)
     chat_id = _chat_of(update)
     if await exam_in_the_way(context, user.id, chat_id):
         await ack(query)
@@ -236,7 +237,7 @@ async def on_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     ask_id = int(context.match.group(1))
     if not await study_service(context).owns(ask_id, query.from_user.id):
-        await ack(query, render.forged_button())
+        await ack(query, quiz_render.forged_button())
         return
     await ack(query)
     try:
@@ -255,7 +256,7 @@ async def _restore_exam_review(context: ContextTypes.DEFAULT_TYPE, query, ask_id
     if not isinstance(page, ReviewPage):
         return False
     try:
-        await query.edit_message_reply_markup(render.exam_review_keyboard(page))
+        await query.edit_message_reply_markup(exam_render.exam_review_keyboard(page))
     except BadRequest as exc:
         log.debug("exam review keyboard restore skipped: %s", exc)
     return True
@@ -263,7 +264,7 @@ async def _restore_exam_review(context: ContextTypes.DEFAULT_TYPE, query, ask_id
 
 async def _restore(query, ask_id: int, in_drill: bool) -> None:
     try:
-        await query.edit_message_reply_markup(render.answer_keyboard(ask_id, in_drill))
+        await query.edit_message_reply_markup(quiz_render.answer_keyboard(ask_id, in_drill))
     except BadRequest as exc:
         log.debug("report keyboard restore skipped: %s", exc)
 
@@ -272,10 +273,10 @@ async def on_report_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """A report reason: store it and thank the user."""
     query = update.callback_query
     ask_id, reason = int(context.match.group(1)), render.REASON_CODES[context.match.group(2)]
-    await _meet(update, context)
+    await meet(update, context)
     got = await study_service(context).report(ask_id, query.from_user.id, reason)
     if got is None:
-        await ack(query, render.forged_button())
+        await ack(query, quiz_render.forged_button())
         return
     stored, in_drill = got
     await ack(query, render.report_thanks(reason, stored), show_alert=False)
@@ -290,7 +291,7 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     ask_id = int(context.match.group(1))
     if not await study_service(context).owns(ask_id, query.from_user.id):
-        await ack(query, render.forged_button())
+        await ack(query, quiz_render.forged_button())
         return
     await ack(query)
     if await _restore_exam_review(context, query, ask_id):
@@ -310,7 +311,7 @@ async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _edit(query, text, None)
 
 
-# --- after an answer --------------------------------------------------------------------------
+# --- after an answer ------------------------------------------------------------------------------
 
 
 async def continue_run(context: ContextTypes.DEFAULT_TYPE, result: AnswerResult) -> None:
