@@ -107,6 +107,14 @@ async def seed_streak_users(db_path: Path, user_ids: list[int], rng: random.Rand
                     await quiz.answer_text(uid, "random cut forest", None)
                 elif asked.question.type is QuestionType.single:
                     await quiz.answer_choice(asked.ask_id, uid, rng.randrange(len(asked.order)), None)
+                elif asked.question.type is QuestionType.ordering:
+                    for pos in rng.sample(range(len(asked.order)), len(asked.order)):
+                        await quiz.place(asked.ask_id, uid, pos)
+                    await quiz.answer_choice(asked.ask_id, uid, None, None)
+                elif asked.question.type is QuestionType.matching:
+                    for prompt in range(len(asked.question.pairs)):
+                        await quiz.pair(asked.ask_id, uid, prompt, rng.randrange(len(asked.order)))
+                    await quiz.answer_choice(asked.ask_id, uid, None, None)
                 else:
                     await quiz.toggle(asked.ask_id, uid, 0)
                     await quiz.answer_choice(asked.ask_id, uid, None, None)
@@ -155,6 +163,20 @@ class Users:
     async def _tap_answer(self, uid: int, call: Call, data: str, ask_id: int) -> None:
         update = await self.standin.tap(uid, call, data)
         self.query_ask[update["callback_query"]["id"]] = ask_id
+
+    async def _build(self, uid: int, call: Call, data: list[str], ask_id: int) -> None:
+        """An ordering's steps in a random order, or a random match per prompt, one tap at a time; then Submit."""
+        places = [d for d in data if d.startswith("o:")]
+        taps = self.rng.sample(places, len(places)) if places else []
+        rows: dict[str, list[str]] = defaultdict(list)
+        for d in data:
+            if d.startswith("m:"):
+                rows[d.split(":")[2]].append(d)
+        taps += [self.rng.choice(row) for _, row in sorted(rows.items())]
+        for d in taps:
+            await self.standin.tap(uid, call, d)
+            await asyncio.sleep(self.rng.uniform(0.02, 0.1))
+        await self._tap_answer(uid, call, next(d for d in data if d.startswith("s:")), ask_id)
 
     def start(self) -> None:
         for uid in self.users:
@@ -210,6 +232,13 @@ class Users:
                 self.answered.add(ask_id)
                 pick = self.rng.choice([d for d in data if d.startswith("a:")])
                 self._later(self._tap_answer(uid, call, pick, ask_id))
+            return
+        if any(d.startswith(("o:", "m:")) for d in data):  # ordering or matching: built, then submitted
+            ask_id = int(next(d for d in data if d.startswith("s:")).split(":")[1])
+            self.latest_ask[uid] = max(self.latest_ask[uid], ask_id)
+            if ask_id not in self.answered:
+                self.answered.add(ask_id)
+                self._later(self._build(uid, call, data, ask_id))
             return
         if any(d.startswith("t:") for d in data):
             ask_id = int(data[0].split(":")[1])

@@ -107,7 +107,7 @@ def shown_options(text: str) -> list[str]:
     import html
 
     plain = html.unescape(re.sub(r"<[^>]+>", "", text))
-    return [m.group(2) for m in re.finditer(r"^(?:[✅❌] )?([A-F])\. (.*)$", plain, re.M)]
+    return [m.group(2) for m in re.finditer(r"^(?:[✅❌] )?([A-G])\. (.*)$", plain, re.M)]
 
 
 def correct_positions(bank: Bank, call: Call) -> list[int]:
@@ -125,13 +125,39 @@ def letters(positions: list[int]) -> str:
     return "".join(LETTERS[p] for p in positions)
 
 
+def item_positions(bank: Bank, call: Call) -> list[int]:
+    """Ordering: the shown positions of the steps in the right order. Matching: per prompt, its match's position."""
+    from bot.content import QuestionType
+
+    q = question_in(bank, call.text)
+    shown = shown_options(call.text)
+    if q.type is QuestionType.ordering:
+        return [shown.index(step) for step in q.steps]
+    return [shown.index(right) for _, right in q.pairs]
+
+
+async def build_answer(standin: StandIn, bank: Bank, user: int, call: Call, positions: list[int]) -> None:
+    """Place steps / pick matches at `positions` (see item_positions), each tap redrawn, then Submit."""
+    from bot.content import QuestionType
+
+    q = question_in(bank, call.text)
+    ask = next(b["callback_data"] for b in call.buttons() if b["callback_data"].startswith("s:")).split(":")[1]
+    for i, pos in enumerate(positions):
+        data = f"o:{ask}:{pos}" if q.type is QuestionType.ordering else f"m:{ask}:{i}:{pos}"
+        await standin.tap(user, call, data)  # each person's updates are handled in order: no need to wait
+    await standin.tap(user, call, f"s:{ask}")
+
+
 async def answer_correctly(standin: StandIn, bank: Bank, user: int, call: Call) -> None:
-    """Answer the question a message shows, correctly, as a user would (tap, tick + submit, or type)."""
+    """Answer the question a message shows, correctly, as a user would (tap, tick + submit, build, or type)."""
     from bot.content import QuestionType
 
     q = question_in(bank, call.text)
     if q.type is QuestionType.fill:
         await standin.send_text(user, q.answer)
+        return
+    if q.type in (QuestionType.ordering, QuestionType.matching):
+        await build_answer(standin, bank, user, call, item_positions(bank, call))
         return
     right = correct_positions(bank, call)
     if q.type is QuestionType.single:
@@ -144,3 +170,29 @@ async def answer_correctly(standin: StandIn, bank: Bank, user: int, call: Call) 
         await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup", after=mark)
     submit = next(b for b in call.buttons() if b["callback_data"].startswith("s:"))
     await standin.tap(user, call, submit["callback_data"])
+
+
+async def answer_wrongly(standin: StandIn, bank: Bank, user: int, call: Call) -> None:
+    """Answer the question a message shows, wrongly: a wrong option, one wrong tick, steps rotated by one, each
+    prompt given another's match, or a made-up word."""
+    from bot.content import QuestionType
+
+    q = question_in(bank, call.text)
+    if q.type is QuestionType.fill:
+        await standin.send_text(user, "xyzzy")
+        return
+    if q.type in (QuestionType.ordering, QuestionType.matching):
+        right = item_positions(bank, call)
+        if q.type is QuestionType.ordering:
+            await build_answer(standin, bank, user, call, right[1:] + right[:1])
+        else:
+            n = len(shown_options(call.text))
+            await build_answer(standin, bank, user, call, [(p + 1) % n for p in right])
+        return
+    wrong = wrong_position(bank, call)
+    if q.type is QuestionType.single:
+        await standin.tap(user, call, call.buttons()[wrong]["callback_data"])
+        return
+    toggles = [b for b in call.buttons() if b["callback_data"].startswith("t:")]
+    await standin.tap(user, call, toggles[wrong]["callback_data"])
+    await standin.tap(user, call, next(b["callback_data"] for b in call.buttons() if b["callback_data"].startswith("s:")))

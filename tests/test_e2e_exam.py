@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import QuestionType
+from bot.services.tracks import Tracks
 from bot.domain.exam import EXAM_SIZE, quotas, scale
 from tests.conftest import FakeClock, RunningBot, correct_positions, question_in, settings_for, wrong_position
 from tests.standin import Call, StandIn
@@ -85,12 +86,16 @@ async def clocked(standin: StandIn, bank, tmp_path: Path):
 
 
 async def begin(standin: StandIn) -> Call:
+    """Switch to the MLS-C01 track (/track mls-c01) and start its mock: 65 questions, 180 minutes."""
     await say(standin, "/start")
+    switched = await say(standin, "/track mls-c01")
+    assert "Now studying for" in switched.plain and "MLS-C01" in switched.plain
     intro = await say(standin, "/exam")
-    assert "65 multiple-choice questions" in intro.plain and "estimate" in intro.plain
+    assert "Mock exam: Machine Learning – Specialty, MLS-C01 — 65 questions, 3 h 00 min" in intro.plain
+    assert "estimate" in intro.plain and "Pass mark 750" in intro.plain
     assert "13 Data Engineering (20%), 16 Exploratory Data Analysis (24%), 23 Modeling (36%)" in intro.plain
     _, page = await press(standin, intro, "xn")
-    assert "Question 1/65" in page.plain and "3:00 left" in page.plain
+    assert "Question 1/65" in page.plain and "3 h 00 min left" in page.plain
     return page
 
 
@@ -99,13 +104,15 @@ async def test_exam_pause_restart_resume_submit_review_history(clocked, standin:
     page = await begin(standin)
     assert all(len(b["callback_data"].encode()) <= 64 for b in page.buttons())
 
-    # The draw follows the domain weights and holds choice questions only.
+    # The draw follows MLS-C01's domain weights and holds its item types only (choice questions).
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT domain, kind FROM asks WHERE origin = 'exam'").fetchall()
+        rows = conn.execute("SELECT question_id, kind FROM asks WHERE origin = 'exam'").fetchall()
+        assert conn.execute("SELECT exam_code FROM exams").fetchall() == [("mls-c01",)]
     assert len(rows) == EXAM_SIZE and {k for _, k in rows} <= {"single", "multi"}
-    weights = {d.id: d.weight for d in bank.domains}
-    assert {d: sum(1 for dd, _ in rows if dd == d) for d in weights} == quotas(weights) == {
-        "data-engineering": 13, "eda": 16, "modeling": 23, "ml-ops": 13}
+    track = Tracks(bank).get("mls-c01")
+    domains = [track.domain_of[q] for q, _ in rows]
+    assert {d: domains.count(d) for d in track.weights} == quotas(track.weights) == {"1": 13, "2": 16, "3": 23,
+                                                                                     "4": 13}
 
     # A forged generic answer button on an exam question is refused: it would have revealed the answer.
     with sqlite3.connect(db) as conn:
@@ -140,16 +147,16 @@ async def test_exam_pause_restart_resume_submit_review_history(clocked, standin:
 
     clock.advance(minutes=30)
     _, paused = await press(standin, page, button(page, "xp:"))
-    assert "Exam paused" in paused.plain and "2:30 left" in paused.plain and "Answered 10/65" in paused.plain
+    assert "Exam paused" in paused.plain and "2 h 30 min left" in paused.plain and "Answered 10/65" in paused.plain
 
     # The bot restarts; hours pass while paused, which costs no exam time.
     await bot.stop()
     clock.advance(hours=5)
     await bot.start(standin)
     again = await say(standin, "/exam")
-    assert "Exam paused" in again.plain and "2:30 left" in again.plain
+    assert "Exam paused" in again.plain and "2 h 30 min left" in again.plain
     _, page = await press(standin, again, button(again, "xr:"))
-    assert "Question 12/65" in page.plain and "2:30 left" in page.plain
+    assert "Question 12/65" in page.plain and "2 h 30 min left" in page.plain
 
     # Answer the rest: every third one right; the last leads to the overview.
     answered = 10
@@ -172,7 +179,9 @@ async def test_exam_pause_restart_resume_submit_review_history(clocked, standin:
     assert f"Right: {right}/65" in result.plain
     assert ("PASS" in result.plain) == (expected >= 750)
     assert "time used: 0h 40m" in result.plain
-    for name in ("Data Engineering", "Exploratory Data Analysis", "Modeling", "ML Implementation and Operations"):
+    assert "MLS-C01 mock result" in result.plain
+    for name in ("Data Engineering", "Exploratory Data Analysis", "Modeling",
+                 "Machine Learning Implementation and Operations"):
         assert re.search(re.escape(name) + r": \d{3,4} · \d+/\d+", result.plain), name
 
     # The answers now count in /stats (the skipped question does not).
@@ -193,10 +202,11 @@ async def test_exam_pause_restart_resume_submit_review_history(clocked, standin:
     assert f"Scaled score: {expected}" in back.plain
 
     help_text = await say(standin, "/help")
-    assert "72% right = 750" in help_text.plain and "estimate" in help_text.plain
+    more = await press(standin, help_text, button(help_text, "hm"))
+    assert "72% right = the exam's pass mark" in more[1].plain and "estimate" in more[1].plain
 
     history = await say(standin, "/exam history")
-    assert f"#{exam_id}" in history.plain and str(expected) in history.plain
+    assert f"#{exam_id} · MLS-C01" in history.plain and str(expected) in history.plain
 
     # The finished exam's buttons no longer change anything.
     mark = len(standin.calls)
@@ -252,7 +262,7 @@ async def test_time_limit_enforced_by_the_job_without_a_tap(clocked, standin: St
     await asyncio.sleep(0.8)
     assert not [c for c in standin.calls[mark:] if "Time is up" in c.text]
     again = await say(standin, "/exam")
-    assert "Exam paused" in again.plain and "3:00 left" in again.plain
+    assert "Exam paused" in again.plain and "3 h 00 min left" in again.plain
 
 
 async def test_quiz_and_its_next_button_wait_while_an_exam_runs(clocked, standin: StandIn, bank):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.content import QuestionType
+from bot.services.tracks import Tracks
 from bot.tg.commands import COMMANDS
 from tests.conftest import correct_positions, question_in, wrong_position
 from tests.standin import Call, StandIn
@@ -38,12 +39,26 @@ async def test_start_is_friendly_and_safe_twice(bot, standin: StandIn):
 
 
 async def test_help_lists_every_command_and_menu_matches(bot, standin: StandIn):
-    menu = next(c for c in standin.calls if c.method == "setMyCommands")
-    assert [c["command"] for c in menu.params["commands"]] == [c.name for c in COMMANDS]
+    from bot.tg.commands import GROUP_MENU
+
+    private = [c for c in COMMANDS if c.name not in GROUP_MENU]
+    default = await standin.wait_for(lambda c: c.method == "setMyCommands" and "scope" not in c.params)
+    groups = await standin.wait_for(lambda c: c.method == "setMyCommands" and "scope" in c.params)
+    # Each chat's menu lists what works there: private commands in private chats, group ones in groups.
+    assert [c["command"] for c in default.params["commands"]] == [c.name for c in private]
+    assert [c["command"] for c in groups.params["commands"]] == list(GROUP_MENU)
     await standin.send_text(USER, "/help")
     reply = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER)
-    for c in COMMANDS:
+    for c in private:
         assert f"/{c.name} — {c.description}" in reply.text
+    assert not any(f"/{name} — " in reply.text for name in GROUP_MENU)
+    assert "/compete" in reply.text  # one line says how to play in a group
+    assert len(reply.plain.splitlines()) <= 22, "/help should fit one phone screen"
+    more = next(b["callback_data"] for b in reply.buttons() if b["text"].startswith("More"))
+    mark = len(standin.calls)
+    await standin.tap(USER, reply, more)
+    rest = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    assert "●○○ recall" in rest.plain and "Mock exam" in rest.plain
 
 
 async def test_single_choice_answer_explained_and_counted(bot, standin: StandIn, bank):
@@ -64,7 +79,9 @@ async def test_single_choice_answer_explained_and_counted(bot, standin: StandIn,
     await standin.send_text(USER, "/stats")
     stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
     assert "Answered: 1" in stats.plain and "(100%)" in stats.plain
-    assert f"{bank.domain_of(q).name}" in stats.plain
+    track = Tracks(bank).get(None)  # a new user studies for the default exam
+    assert f"{track.names[track.domain_of[q.id]]} ({track.weights[track.domain_of[q.id]]:.0f}%): 100% of 1" \
+        in stats.plain
 
 
 async def test_double_tap_counts_once(bot, standin: StandIn, bank):
@@ -121,7 +138,7 @@ async def test_next_button_asks_once_even_on_double_tap(bot, standin: StandIn, b
     mark = len(standin.calls)
     await standin.tap(USER, question, question.buttons()[0]["callback_data"])
     result = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
-    next_button = result.buttons()[0]["callback_data"]
+    next_button = next(b["callback_data"] for b in result.buttons() if b["text"].startswith("Next"))
     assert re.fullmatch(r"n:\d+", next_button)
     mark = len(standin.calls)
     await standin.tap(USER, result, next_button)
@@ -234,7 +251,8 @@ async def test_presses_too_old_to_answer_still_get_their_result(bot, standin: St
     result = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
     assert "Right!" in result.text
     mark = len(standin.calls)
-    await standin.tap(USER, result, result.buttons()[0]["callback_data"])  # Next question
+    await standin.tap(USER, result, next(b["callback_data"] for b in result.buttons()
+                                         if b["text"].startswith("Next")))  # Next question
     await standin.wait_for(lambda c: is_question(c), after=mark)
 
     mark = len(standin.calls)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import QuestionType
-from tests.conftest import FakeClock, RunningBot, answer_correctly, question_in, settings_for, wrong_position
+from tests.conftest import FakeClock, RunningBot, answer_correctly, answer_wrongly, question_in, settings_for
 from tests.standin import Call, StandIn
 
 USER = 7070
@@ -28,15 +28,7 @@ async def answer_one(standin: StandIn, bank, right: bool) -> None:
     while question_in(bank, question.text).type is QuestionType.fill:  # choice questions keep this test simple
         question = await say(standin, "/quiz")
     mark = len(standin.calls)
-    if right:
-        await answer_correctly(standin, bank, USER, question)
-    elif question_in(bank, question.text).type is QuestionType.single:
-        await standin.tap(USER, question, question.buttons()[wrong_position(bank, question)]["callback_data"])
-    else:
-        toggle = next(b for b in question.buttons() if b["callback_data"].startswith("t:"))
-        await standin.tap(USER, question, toggle["callback_data"])
-        await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup", after=mark)
-        await standin.tap(USER, question, next(b for b in question.buttons() if b["callback_data"].startswith("s:"))["callback_data"])
+    await (answer_correctly if right else answer_wrongly)(standin, bank, USER, question)
     await standin.wait_for(lambda c: c.chat_id == USER and ("Right" in c.text or "Not quite" in c.text), after=mark)
 
 
@@ -79,9 +71,12 @@ async def test_progress_with_answers_estimates_readiness_and_sends_a_chart(clock
     mark = len(standin.calls)
     reply = await say(standin, "/progress")
     text = reply.plain
-    assert "Readiness" in text and re.search(r"Predicted score: \d{3,4} / 1000", text)
+    assert "Readiness for ML Engineer – Associate, MLA-C02" in text
+    assert re.search(r"Predicted score: \d{3,4} / 1000 \(pass mark 720\)", text)
     assert "Verdict: not yet" in text or "Verdict: likely ready" in text
-    for name in ("Data Engineering", "Exploratory Data Analysis", "Modeling", "ML Implementation and Operations"):
+    for name in ("Data Preparation for ML and AI", "ML Model and Foundation Model (FM) Development",
+                 "Deployment and Orchestration of ML and AI Workflows",
+                 "Operating, Monitoring, and Securing ML and AI Solutions"):
         assert name in text
     assert f"Last 30 days: {sum(plan)} answers." in text
 
@@ -92,3 +87,16 @@ async def test_progress_with_answers_estimates_readiness_and_sends_a_chart(clock
     assert "last 30 days" in photo.params["caption"] and str(sum(plan)) in photo.params["caption"]
     # Kept beside the test's other files for a person to look at (pytest keeps the last few runs' tmp dirs).
     (tmp_path / "progress-chart.png").write_bytes(content)
+
+
+async def test_progress_too_early_shows_no_score_and_says_not_started(clocked, standin: StandIn, bank):
+    """A few answers give no verdict and no predicted score; a domain without answers says "not started"."""
+    await say(standin, "/start")
+    for _ in range(3):
+        await answer_one(standin, bank, right=True)
+    reply = await say(standin, "/progress")
+    text = reply.plain
+    assert "too early to tell" in text and "Predicted score" not in text and "/ 1000" not in text
+    assert "not started" in text and "0 questions answered" not in text
+    assert re.search(r": 1 question answered\b", text) or re.search(r": [23] questions answered", text)
+    assert "Last 30 days: 3 answers." in text

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.content import QuestionType
-from tests.conftest import FakeClock, RunningBot, answer_correctly, question_in, settings_for, wrong_position
+from bot.services.tracks import Tracks
+from tests.conftest import FakeClock, RunningBot, answer_correctly, answer_wrongly, question_in, settings_for
 from tests.standin import Call, StandIn
 
 USER = 987_654_321  # large, so no other number in the database can equal it by chance
@@ -57,22 +58,6 @@ async def say(standin: StandIn, text: str, user: int = USER) -> Call:
     return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
 
 
-async def answer_wrongly(standin: StandIn, bank, user: int, call: Call) -> None:
-    q = question_in(bank, call.text)
-    if q.type is QuestionType.fill:
-        await standin.send_text(user, "xyzzy")
-        return
-    wrong = wrong_position(bank, call)
-    if q.type is QuestionType.single:
-        await standin.tap(user, call, call.buttons()[wrong]["callback_data"])
-        return
-    toggles = [b for b in call.buttons() if b["callback_data"].startswith("t:")]
-    mark = len(standin.calls)
-    await standin.tap(user, call, toggles[wrong]["callback_data"])
-    await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup", after=mark)
-    await standin.tap(user, call, data_of(call, "s:"))
-
-
 async def answer(standin: StandIn, bank, call: Call, right: bool, user: int = USER) -> Call:
     """Answer a run's question; return what follows (the next question or the summary)."""
     mark = len(standin.calls)
@@ -101,19 +86,20 @@ async def test_picker_drill_skip_stop_summary_and_retry_missed(env, standin: Sta
     clock, db = env
     picker = await say(standin, "/drill")
     domains = picker.buttons()
-    assert [b["callback_data"] for b in domains] == [f"sd:{i}" for i in range(len(bank.domains))]
+    track = Tracks(bank).get(None)  # the default exam's domains and the topics with questions in it
+    assert [b["callback_data"] for b in domains] == [f"sd:{i}" for i in range(len(track.exam.domains))]
     assert all(len(b["callback_data"].encode()) <= 64 for b in domains)
 
-    de = next(i for i, d in enumerate(bank.domains) if d.id == "data-engineering")
-    topics = await tap(standin, picker, f"sd:{de}", lambda c: c.method == "editMessageText")
-    de_topics = [t for t in bank.topics if t.domain == "data-engineering"]
+    first = track.exam.domains[0]  # Data Preparation for ML and AI
+    topics = await tap(standin, picker, "sd:0", lambda c: c.method == "editMessageText")
+    mine = [t for t in track.topics if t.domain == first.id]
     labels = {b["callback_data"]: b["text"] for b in topics.buttons()}
-    for t in de_topics:
-        count = sum(q.topic == t.id for q in bank.questions)
-        assert labels[f"st:{t.id}:0"] == f"{t.name} · {count} q · new"
+    assert mine and {d for d in labels if d.startswith("st:")} == {f"st:{t.id}:0" for t in mine}
+    for t in mine:
+        assert labels[f"st:{t.id}:0"] == f"{t.name} · {len(t.questions)} q · new"
     assert labels["sd"] == "◀ Domains"
     back = await tap(standin, topics, "sd", lambda c: c.method == "editMessageText")
-    assert len(back.buttons()) == len(bank.domains)
+    assert len(back.buttons()) == len(track.exam.domains)
 
     q1 = await tap(standin, topics, "st:kinesis:0", is_run_question)
     assert position(q1) == (1, 10) and question_in(bank, q1.text).topic == "kinesis"
@@ -122,7 +108,7 @@ async def test_picker_drill_skip_stop_summary_and_retry_missed(env, standin: Sta
     q2 = await answer(standin, bank, q1, right=True)
     result = next(c for c in reversed(standin.calls) if c.method == "editMessageText" or
                   (c.method == "sendMessage" and "Right" in c.plain))
-    assert [b["text"] for b in result.buttons()] == ["⚑ Report"]  # no 'Next' in a run: it follows by itself
+    assert [b["text"] for b in result.buttons() if b["text"] != "Why? ▸"] == ["⚑ Report"]  # no 'Next' in a run
     assert position(q2) == (2, 10)
     q3 = await answer(standin, bank, q2, right=False)
     assert position(q3) == (3, 10)
@@ -312,18 +298,21 @@ async def report(standin: StandIn, user: int, explained: Call, code: str) -> str
 async def test_report_a_question_and_admins_list_reports(env, standin: StandIn, bank):
     clock, db = env
     reported, explained = await quiz_and_answer(standin, bank, USER)
-    assert [b["text"] for b in explained.buttons()] == ["Next question ▶", "⚑ Report"]
+    buttons = [b["text"] for b in explained.buttons()]
+    with_why = ["Why? ▸", "Next question ▶", "⚑ Report"] if bank.question(reported).details else \
+        ["Next question ▶", "⚑ Report"]
+    assert buttons == with_why
 
     mark = len(standin.calls)
     assert "Thanks! Reported as “unclear”" in await report(standin, USER, explained, "u")
     await standin.wait_for(lambda c: c.method == "editMessageReplyMarkup" and
-                           [b["text"] for b in c.buttons()] == ["Next question ▶", "⚑ Report"], after=mark)
+                           [b["text"] for b in c.buttons()] == with_why, after=mark)
     assert "already reported" in await report(standin, USER, explained, "u")
     assert "Thanks!" in await report(standin, USER, explained, "w")
     # Cancel puts the buttons back without reporting.
     reasons = await tap(standin, explained, data_of(explained, "rp:"), lambda c: c.method == "editMessageReplyMarkup")
     back = await tap(standin, explained, data_of(reasons, "rx:"), lambda c: c.method == "editMessageReplyMarkup")
-    assert [b["text"] for b in back.buttons()] == ["Next question ▶", "⚑ Report"]
+    assert [b["text"] for b in back.buttons()] == with_why
     assert rows(db, "SELECT user_id, question_id, reason FROM reports ORDER BY reason") == [
         (USER, reported, "unclear"), (USER, reported, "wrong")]
 

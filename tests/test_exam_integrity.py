@@ -1,7 +1,7 @@
 """A mock exam is never given away: no practice path asks its questions, and none gives feedback while it runs.
 
-A small bank (a mock of 4 questions out of 6 single-answer ones) makes "never asks its questions"
-checkable: once the exam holds 4 of them, practice can only ever ask the other 2.
+A small bank (a mock of 5 questions out of 8 single-answer ones) makes "never asks its questions"
+checkable: once the exam holds 5 of them, practice can only ever ask the other 3.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ GROUP_ID = -1009988776655
 START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
-def small_content(tmp_path: Path, n: int = 6, mock: int = 4) -> Path:
+def small_content(tmp_path: Path, n: int = 8, mock: int = 5) -> Path:
     """The real settings with only `n` single-answer questions in scope of the default exam, and a mock of `mock`."""
     root = tmp_path / "content"
     (root / "questions").mkdir(parents=True)
@@ -89,7 +89,7 @@ async def test_practice_never_asks_a_question_of_the_open_exam(env, standin: Sta
     await say(standin, "/start")
     page = await start_exam(standin)
     held = exam_questions(db)
-    assert len(held) == 4
+    assert len(held) == 5
     # Running: /quiz offers to pause or go back, and asks nothing.
     blocked = await say(standin, "/quiz")
     assert "mock exam is running" in blocked.plain and not question_texts(bank, [blocked])

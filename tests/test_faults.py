@@ -46,7 +46,7 @@ def verdict_ask(call: Call) -> int | None:
 
 def is_question(call: Call, user: int) -> bool:
     return call.method == "sendMessage" and call.chat_id == user and (
-        "Type your answer" in call.plain or any(b["callback_data"][:2] in ("a:", "t:") for b in call.buttons()))
+        "Type your answer" in call.plain or any(b["callback_data"][:2] in ("a:", "t:", "o:", "m:") for b in call.buttons()))
 
 
 async def wait_until(condition, timeout: float = 60.0) -> None:

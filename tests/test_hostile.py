@@ -298,7 +298,7 @@ async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank)
                                    and "Answered:" in c.plain, after=mark2)
     def is_question(c) -> bool:
         return c.method == "sendMessage" and c.chat_id == user and (
-            any(b["callback_data"][:2] in ("a:", "t:") for b in c.buttons()) or "Type your answer" in c.plain)
+            any(b["callback_data"][:2] in ("a:", "t:", "o:", "m:") for b in c.buttons()) or "Type your answer" in c.plain)
 
     questions = [c for c in standin.calls[mark:] if is_question(c)]
     verdicts = [c for c in standin.calls[mark:] if c.chat_id == user and "Right!" in c.plain]

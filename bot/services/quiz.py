@@ -125,6 +125,18 @@ class QuizService:
         name = track.names.get(domain, "") if domain else ""
         return Asked(ask_id, question, order, name, self.bank.topic(question.topic).name, drill, origin)
 
+    async def answered_view(self, ask: Ask, question: Question) -> Asked:
+        """The question as it was asked, for its verdict: its run's title and place ("Topic drill · 3/10") kept."""
+        drill = None
+        if ask.drill_id is not None and (place := await self.repo.drill_place(ask.drill_id)) is not None:
+            planned, position = place
+            # Before the run moves on, its position is the question just answered.
+            number = position + 1 if position < len(planned) and planned[position] == ask.question_id else \
+                next((i + 1 for i, q in enumerate(planned) if q == ask.question_id), position)
+            drill = (number, len(planned))
+        return self.asked_view(ask.id, question, ask.option_order, drill, ask.origin,
+                               await self.track_of(ask.user_id))
+
     async def history(self, user_id: int) -> dict[str, Seen]:
         return {
             h.question_id: Seen(h.answered, h.last_correct, h.last_asked_at) for h in await self.repo.history(user_id)
@@ -305,6 +317,16 @@ class QuizService:
         if update_id is not None and (replayed := await self.repo.answered_by(user_id, update_id)) is not None:
             return self._replay(replayed, text)  # the same update, handled twice at once
         return AnswerResult(Outcome.already, ask, question, verdict.correct, (), verdict)
+
+    def result_of(self, ask: Ask) -> AnswerResult | None:
+        """An answered ask's verdict as it was first given (to draw it again, e.g. with its long explanation)."""
+        question = self.bank.question(ask.question_id)
+        if question is None or ask.status != "answered":
+            return None
+        verdict = None
+        if question.type is QuestionType.fill:
+            verdict = grade_text(ask.response or "", question.accepted_answers, self.glossary)
+        return AnswerResult(Outcome.recorded, ask, question, ask.correct, _chosen(ask), verdict)
 
     def _replay(self, ask: Ask, text: str) -> AnswerResult:
         """The reply to an update whose answer was recorded before: the same verdict as the first time."""

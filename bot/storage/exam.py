@@ -210,7 +210,7 @@ class ExamRepo:
                 "UPDATE asks SET selected = ? WHERE status = 'open' AND id = "
                 "(SELECT i.ask_id FROM exam_items i JOIN exams e ON e.id = i.exam_id "
                 " WHERE i.exam_id = ? AND i.position = ? AND e.status = 'running')",
-                (json.dumps(sorted(selected)), exam_id, position),
+                (json.dumps(list(selected)), exam_id, position),  # an ordering's order matters
             )
             if cur.rowcount != 1:
                 return False

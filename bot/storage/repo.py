@@ -262,11 +262,12 @@ class Repo:
         return _ask(row) if row else None
 
     async def set_selected(self, ask_id: int, user_id: int, selected: list[int]) -> bool:
-        """Store the ticked options of an open choose-N ask; False if it is not open (or not theirs)."""
+        """Store an open ask's selection as given (ticked options; an ordering's steps in the order placed; a
+        matching's pick per prompt); False if it is not open (or not theirs)."""
         async with self.db.tx() as conn:
             cur = await conn.execute(
                 "UPDATE asks SET selected = ? WHERE id = ? AND user_id = ? AND status = 'open'",
-                (json.dumps(sorted(selected)), ask_id, user_id),
+                (json.dumps(list(selected)), ask_id, user_id),
             )
             return cur.rowcount == 1
 
@@ -324,6 +325,14 @@ class Repo:
         ) as cur:
             row = await cur.fetchone()
         return row[0] if row else None
+
+    async def drill_place(self, drill_id: int) -> tuple[list[str], int] | None:
+        """A run's planned questions and how far it has got (the number of the question being answered)."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT questions, position FROM drills WHERE id = ?", (drill_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return (json.loads(row[0]), int(row[1])) if row else None
 
     async def drill_correct(self, drill_id: int) -> int:
         async with self.db.read() as conn, conn.execute(

@@ -20,6 +20,7 @@ from bot.services.groups import GroupService
 from bot.services.progress import ProgressService
 from bot.services.quiz import Clock, QuizService
 from bot.services.study import StudyService
+from bot.services.tracks import Tracks
 from bot.storage.daily import DailyRepo
 from bot.storage.db import Database
 from bot.storage.exam import ExamRepo
@@ -80,16 +81,18 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     app.bot_data["intake"] = Intake(app, Inbox(db), clock=clock, timeout=POLL_TIMEOUT)
     repo = Repo(db)
     rng = random.Random()
-    quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng)
+    tracks = Tracks(bank)  # every exam's view of the bank, built once
+    quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng, tracks=tracks)
     app.bot_data["quiz"] = quiz
     app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng)
     exams = ExamRepo(db)
     app.bot_data["exam"] = ExamService(bank, exams, quiz, clock=clock, rng=rng)
-    app.bot_data["progress"] = ProgressService(bank, exams, repo, clock=clock, default_tz=settings.default_tz)
+    app.bot_data["progress"] = ProgressService(bank, exams, repo, clock=clock, default_tz=settings.default_tz,
+                                               tracks=tracks)
     app.bot_data["study"] = StudyService(bank, repo, StudyRepo(db), quiz, clock=clock, rng=rng,
                                          admin_ids=settings.admin_ids)
     app.bot_data["groups"] = GroupService(bank, GroupRepo(db), clock=clock, rng=rng,
-                                          default_tz=settings.default_tz, exam_hold=quiz.exam_hold)
+                                          default_tz=settings.default_tz, exam_hold=quiz.exam_hold, tracks=tracks)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
     app.job_queue.run_repeating(jobs.push_tick, interval=push_interval, first=1.0, name="push",

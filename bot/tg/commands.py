@@ -16,6 +16,7 @@ from bot.tg.groups import handlers as groups
 from bot.tg.home import handlers as home
 from bot.tg.home import render as home_render
 from bot.tg.progress import handlers as progress
+from bot.tg.quiz import building
 from bot.tg.quiz import handlers as quiz
 from bot.tg.quiz import render as quiz_render
 from bot.tg.study import handlers as study
@@ -36,8 +37,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("stats", "your answers, accuracy per exam domain and streak", quiz.stats),
     Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", daily.daily),
     Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", home.timezone),
-    Command("exam", "a timed 65-question mock exam with a scaled score; /exam history", exam.exam_command),
-    Command("progress", "how ready you are for the exam, with a 30-day chart", progress.progress_command),
+    Command("track", "the exam you study for (MLA-C02 unless you switch): /track mla-c01", home.track),
+    Command("exam", "a timed mock of your exam with a scaled score; /exam history", exam.exam_command),
+    Command("progress", "how ready you are for your exam, with a 30-day chart", progress.progress_command),
     Command("drill", "drill one topic: pick it, or /drill kinesis 20", study.drill),
     Command("review", "the questions due for review now (spaced repetition)", study.review),
     Command("mistakes", "redo the questions you last got wrong until each is right", study.mistakes),
@@ -52,15 +54,16 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 
+GROUP_MENU = ("compete", "stop", "leaderboard", "groupsettings")
+
+
 def menu() -> list[tuple[str, str]]:
-    return [(c.name, c.description) for c in COMMANDS]
+    """What /help lists and Telegram's menu shows in a private chat: only what works there."""
+    return [(c.name, c.description) for c in COMMANDS if c.name not in GROUP_MENU]
 
 
 def bot_commands() -> list[BotCommand]:
-    return [BotCommand(c.name, c.description) for c in COMMANDS]
-
-
-GROUP_MENU = ("compete", "stop", "leaderboard", "groupsettings")
+    return [BotCommand(name, description) for name, description in menu()]
 
 
 def group_bot_commands() -> list[BotCommand]:
@@ -86,6 +89,14 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(quiz.on_toggle, pattern=quiz_render.CB_PATTERN_TOGGLE))
     app.add_handler(CallbackQueryHandler(quiz.on_submit, pattern=quiz_render.CB_PATTERN_SUBMIT))
     app.add_handler(CallbackQueryHandler(quiz.on_next, pattern=quiz_render.CB_PATTERN_NEXT))
+    app.add_handler(CallbackQueryHandler(building.on_place, pattern=quiz_render.CB_PATTERN_PLACE))
+    app.add_handler(CallbackQueryHandler(building.on_undo, pattern=quiz_render.CB_PATTERN_UNDO))
+    app.add_handler(CallbackQueryHandler(building.on_match, pattern=quiz_render.CB_PATTERN_MATCH))
+    app.add_handler(CallbackQueryHandler(building.on_match_label, pattern=quiz_render.CB_PATTERN_MATCH_LABEL))
+    app.add_handler(CallbackQueryHandler(building.on_why, pattern=quiz_render.CB_PATTERN_WHY))
+    app.add_handler(CallbackQueryHandler(home.on_track, pattern=home_render.CB_PATTERN_TRACK))
+    app.add_handler(CallbackQueryHandler(home.on_tracks, pattern=home_render.CB_PATTERN_TRACKS))
+    app.add_handler(CallbackQueryHandler(home.on_help_more, pattern=home_render.CB_PATTERN_HELP_MORE))
     app.add_handler(CallbackQueryHandler(daily.on_daily_toggle, pattern=daily_render.CB_PATTERN_DAILY_TOGGLE))
     app.add_handler(CallbackQueryHandler(daily.on_daily_time, pattern=daily_render.CB_PATTERN_DAILY_TIME))
     app.add_handler(CallbackQueryHandler(daily.on_daily_size, pattern=daily_render.CB_PATTERN_DAILY_SIZE))

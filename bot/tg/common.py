@@ -21,5 +21,10 @@ def button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data)
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 question', '2 questions' (`many` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 def internal_error() -> str:
     return "Sorry — something went wrong on my side. Your answers so far are saved; please try again."

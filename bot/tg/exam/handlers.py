@@ -70,7 +70,7 @@ async def exam_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     current = await svc.current(user.id)
     if current is None:
         has_history = bool(await svc.history(user.id))
-        await update.effective_message.reply_html(render.exam_intro(svc.blueprint()),
+        await update.effective_message.reply_html(render.exam_intro(await svc.blueprint(user.id)),
                                                   reply_markup=render.exam_intro_keyboard(has_history))
         return
     text, keyboard = _view(current)
@@ -122,6 +122,25 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     exam_id, position, option = _ids(context)
     shown = await exam_service(context).choose(update.callback_query.from_user.id, exam_id, position, option)
     await _show(update.callback_query, context, shown)
+
+
+async def on_match(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Matching, in the exam: a letter in a prompt's row picks that choice for it (stored, not judged)."""
+    exam_id, position, prompt, option = _ids(context)
+    shown = await exam_service(context).match(update.callback_query.from_user.id, exam_id, position, prompt, option)
+    await _show(update.callback_query, context, shown)
+
+
+async def on_match_label(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Matching, in the exam: the number at the start of a row only explains itself."""
+    await ack(update.callback_query, render.exam_match_label(_ids(context)[2]))
+
+
+async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ordering or matching, in the exam: take back the last pick."""
+    exam_id, position = _ids(context)
+    await _show(update.callback_query, context,
+                await exam_service(context).undo(update.callback_query.from_user.id, exam_id, position))
 
 
 async def on_go(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -198,6 +217,9 @@ BUTTONS = (
     (render.CB_PATTERN_EXAM_START, on_start),
     (render.CB_PATTERN_EXAM_HISTORY, on_history),
     (render.CB_PATTERN_EXAM_PICK, on_pick),
+    (render.CB_PATTERN_EXAM_MATCH, on_match),
+    (render.CB_PATTERN_EXAM_MATCH_LABEL, on_match_label),
+    (render.CB_PATTERN_EXAM_UNDO, on_undo),
     (render.CB_PATTERN_EXAM_GO, on_go),
     (render.CB_PATTERN_EXAM_FLAG, on_flag),
     (render.CB_PATTERN_EXAM_PAUSE, on_pause),

@@ -10,12 +10,15 @@ from html import escape
 
 from telegram import InlineKeyboardMarkup
 
+import math
+
 from bot.content import QuestionType
 from bot.content.models import LETTERS
-from bot.domain.exam import EXAM_MINUTES, EXAM_SIZE, PASS_RAW, SCALED_PASS
-from bot.services.exam import Overview, Page, Past, Paused, Result, ReviewPage
+from bot.domain.exam import PASS_RAW
+from bot.services.exam import Blueprint, Overview, Page, Past, Paused, Result, ReviewPage
 from bot.tg.common import button, clip
-from bot.tg.quiz.render import CHOOSE_WORDS, header, option_lines
+from bot.tg.quiz.items import item_lines, item_rows, verdict_lines
+from bot.tg.quiz.render import BUILT, CHOOSE_WORDS, header, option_lines
 from bot.tg.study.render import CB_REPORT
 
 # Exam callbacks carry the exam id and question position, never an ask id, so the quiz's answer
@@ -31,6 +34,12 @@ CB_EXAM_OVERVIEW = "xo:{exam}"
 CB_EXAM_SUBMIT = "xs:{exam}"
 CB_EXAM_RESULT = "xz:{exam}"
 CB_EXAM_REVIEW = "xv:{exam}:{pos}"
+CB_EXAM_MATCH = "xm:{exam}:{pos}:{prompt}:{opt}"  # matching: the choice at `opt` for prompt number `prompt`
+CB_EXAM_MATCH_LABEL = "xl:{exam}:{pos}:{prompt}"
+CB_EXAM_UNDO = "xu:{exam}:{pos}"  # ordering / matching: take back the last pick
+CB_PATTERN_EXAM_MATCH = r"^xm:(\d{1,18}):(\d{1,3}):(\d):(\d{1,2})$"
+CB_PATTERN_EXAM_MATCH_LABEL = r"^xl:(\d{1,18}):(\d{1,3}):(\d)$"
+CB_PATTERN_EXAM_UNDO = r"^xu:(\d{1,18}):(\d{1,3})$"
 CB_PATTERN_EXAM_START = r"^xn$"
 CB_PATTERN_EXAM_HISTORY = r"^xh$"
 CB_PATTERN_EXAM_PICK = r"^xa:(\d{1,18}):(\d{1,3}):(\d{1,2})$"
@@ -45,42 +54,55 @@ CB_PATTERN_EXAM_REVIEW = r"^xv:(\d{1,18}):(\d{1,3})$"
 
 
 def _left(remaining) -> str:
-    total = int(remaining.total_seconds())
-    hours, rest = divmod(total, 3600)
-    return f"{hours}:{rest // 60:02d}"
+    """Time left, rounded up to the minute: "3 h 00 min" at the start of a 180-minute exam, "1 min" at the end."""
+    minutes = max(0, math.ceil(remaining.total_seconds() / 60))
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
 
 
-def scaling_note() -> str:
-    return (f"Scores are on AWS's 100–1000 scale with {SCALED_PASS} to pass. AWS does not publish how raw answers "
-            f"map to it, so this is an estimate: a straight line from 0% right = 100 to {round(PASS_RAW * 100)}% "
-            f"right = {SCALED_PASS}, and from there to 100% = 1000; each domain is scaled the same way.")
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if hours else f"{rest} min"
+
+
+def scaling_note(pass_mark: int | None = None) -> str:
+    mark = f"the pass mark ({pass_mark})" if pass_mark else "the exam's pass mark (720, or 750 for MLS-C01)"
+    return (f"Scores are on AWS's 100–1000 scale. AWS does not publish how raw answers map to it, so this is an "
+            f"estimate: a straight line from 0% right = 100 to {round(PASS_RAW * 100)}% right = {mark}, and from "
+            "there to 100% = 1000; each domain is scaled the same way.")
 
 
 def exam_help_lines() -> list[str]:
     return [
         "",
-        f"<b>Mock exam</b> (/exam): {EXAM_SIZE} choice questions drawn by the exam's domain weights, "
-        f"{EXAM_MINUTES // 60} hours. No feedback until you submit; skip or flag questions and come back, "
-        "change an answer any time before the end. ⏸ Pause stops the clock.",
+        "<b>Mock exam</b> (/exam): your exam's length, time limit and item types, drawn by its domain weights "
+        "(questions you met in earlier mocks come last). No feedback until you submit; skip or flag questions and "
+        "come back, change an answer any time before the end. ⏸ Pause stops the clock.",
         scaling_note(),
     ]
 
 
-def exam_intro(blueprint: Sequence[tuple[str, int, int]]) -> str:
-    """`blueprint`: (domain name, exam weight %, questions) per domain."""
-    split = ", ".join(f"{n} {escape(name)} ({w}%)" for name, w, n in blueprint)
+TYPE_WORDS = {"single": "multiple choice", "multi": "multiple response", "ordering": "ordering", "matching": "matching"}
+
+
+def exam_intro(bp: Blueprint) -> str:
+    """The first message of a mock: which exam, how many questions, how long, and the rules."""
+    split = ", ".join(f"{n} {escape(name)} ({w}%)" for name, w, n in bp.domains)
+    kinds = ", ".join(TYPE_WORDS.get(t, t) for t in bp.item_types)
     return "\n".join([
-        "📝 <b>Mock exam</b> — like MLS-C01",
+        f"📝 <b>Mock exam: {escape(bp.exam)}</b> — {bp.questions} questions, {_duration(bp.minutes)}",
+        f"<i>{escape(bp.status_note)}</i>",
         "",
-        f"• {EXAM_SIZE} multiple-choice questions by the exam's domain weights: {split}.",
-        f"• {EXAM_MINUTES // 60} hours. The clock runs while the exam is open; ⏸ Pause stops it, "
+        f"• {bp.questions} questions ({kinds}) by the exam's domain weights: {split}.",
+        f"• {_duration(bp.minutes)}. The clock runs while the exam is open; ⏸ Pause stops it, "
         "and you can resume later — even days later.",
         "• No feedback until you submit. Tap an option to answer and move on; "
         "go back, skip or 🚩 flag a question and change answers any time before the end.",
-        "• “Choose TWO/THREE” counts only if exactly right. Unanswered questions count as wrong.",
-        "• Afterwards: a scaled score per domain, every question with its explanation, and your history.",
+        "• Each question counts only if wholly right (every option, step or pair). Unanswered ones count as wrong.",
+        f"• Pass mark {bp.pass_mark} of 1000. Afterwards: a scaled score per domain, every question with its "
+        "explanation, and your history.",
         "",
-        f"<i>{scaling_note()}</i>",
+        f"<i>{scaling_note(bp.pass_mark)}</i>",
     ])
 
 
@@ -93,11 +115,16 @@ def exam_intro_keyboard(has_history: bool) -> InlineKeyboardMarkup:
 
 def exam_page_text(page: Page) -> str:
     q = page.asked.question
-    head = f"📝 <b>Mock exam</b> · Question {page.position + 1}/{page.size} · ⏱ {_left(page.remaining)} left"
+    name = f"{escape(page.exam)} mock" if page.exam else "Mock exam"
+    head = f"📝 <b>{name}</b> · Question {page.position + 1}/{page.size} · ⏱ {_left(page.remaining)} left"
     parts = [head]
     if page.flagged:
         parts.append("🚩 <i>Flagged</i>")
-    parts += ["", escape(q.prompt), ""] + option_lines(page.asked)
+    parts += ["", escape(q.prompt), ""]
+    if q.type in BUILT:
+        parts += item_lines(q, page.asked.order, page.selected)
+    else:
+        parts += option_lines(page.asked)
     if q.type is QuestionType.multi:
         parts += ["", f"<i>Choose {CHOOSE_WORDS.get(q.choose, q.choose)}, then tap Next.</i>"]
     parts += ["", f"<i>Answered {page.answered}/{page.size}</i>"]
@@ -106,19 +133,28 @@ def exam_page_text(page: Page) -> str:
 
 def exam_page_keyboard(page: Page) -> InlineKeyboardMarkup:
     q, e, p = page.asked.question, page.exam_id, page.position
-    options = [
-        button((("☑ " if pos in page.selected else "☐ ") if q.type is QuestionType.multi
-                 else ("● " if pos in page.selected else "")) + LETTERS[pos],
-                CB_EXAM_PICK.format(exam=e, pos=p, opt=pos))
-        for pos in range(len(page.asked.order))
-    ]
-    rows = [options] if len(options) <= 4 else [options[:3], options[3:]]
+    if q.type in BUILT:
+        rows = [[button(label, data) for label, data in row] for row in item_rows(
+            q, page.asked.order, page.selected,
+            place=lambda o: CB_EXAM_PICK.format(exam=e, pos=p, opt=o),
+            match=lambda i, o: CB_EXAM_MATCH.format(exam=e, pos=p, prompt=i, opt=o),
+            label=lambda i: CB_EXAM_MATCH_LABEL.format(exam=e, pos=p, prompt=i),
+            undo=CB_EXAM_UNDO.format(exam=e, pos=p), submit=None)]
+    else:
+        options = [
+            button((("☑ " if pos in page.selected else "☐ ") if q.type is QuestionType.multi
+                     else ("● " if pos in page.selected else "")) + LETTERS[pos],
+                    CB_EXAM_PICK.format(exam=e, pos=p, opt=pos))
+            for pos in range(len(page.asked.order))
+        ]
+        rows = [options] if len(options) <= 4 else [options[:3], options[3:]]
     nav = []
     if p > 0:
         nav.append(button("◀ Back", CB_EXAM_GO.format(exam=e, pos=p - 1)))
     nav.append(button("🏳 Unflag" if page.flagged else "🚩 Flag", CB_EXAM_FLAG.format(exam=e, pos=p)))
     if p + 1 < page.size:
-        nav.append(button("Next ▶" if page.selected else "Skip ▶", CB_EXAM_GO.format(exam=e, pos=p + 1)))
+        picked = any(x >= 0 for x in page.selected)
+        nav.append(button("Next ▶" if picked else "Skip ▶", CB_EXAM_GO.format(exam=e, pos=p + 1)))
     rows.append(nav)
     rows.append([button("⏸ Pause", CB_EXAM_PAUSE.format(exam=e)),
                  button("📋 Review & submit", CB_EXAM_OVERVIEW.format(exam=e))])
@@ -165,15 +201,16 @@ def exam_result_text(result: Result) -> str:
     if result.timed_out:
         lines += ["⏰ <b>Time is up.</b> Answers given in time count; the rest count as wrong.", ""]
     minutes = int(result.used.total_seconds() // 60)
+    title = f"{escape(result.exam)} mock result" if result.exam else "Mock exam result"
     lines += [
-        "🏁 <b>Mock exam result</b>",
-        f"Scaled score: <b>{s.scaled}</b> / 1000 — {verdict} (pass mark {SCALED_PASS})",
+        f"🏁 <b>{title}</b>",
+        f"Scaled score: <b>{s.scaled}</b> / 1000 — {verdict} (pass mark {s.pass_mark})",
         f"Right: <b>{s.right}/{s.total}</b> ({pct}%) · time used: {minutes // 60}h {minutes % 60:02d}m",
         "",
         "<b>By domain</b> (scaled · right):",
     ]
     for d in s.domains:
-        mark = "✅" if d.scaled >= SCALED_PASS else "⚠️"
+        mark = "✅" if d.scaled >= s.pass_mark else "⚠️"
         lines.append(f"{mark} {escape(result.domain_names.get(d.domain, d.domain))}: <b>{d.scaled}</b> · {d.right}/{d.total}")
     lines += ["", "<i>Scaled scores are an estimate — see /help.</i> Your answers now count in /stats and reviews."]
     return "\n".join(lines)
@@ -188,6 +225,13 @@ def exam_result_keyboard(exam_id: int) -> InlineKeyboardMarkup:
 
 def exam_review_text(page: ReviewPage) -> str:
     asked, q = page.asked, page.asked.question
+    if q.type in BUILT:
+        verdict = {None: "⏭ <b>Not answered.</b>", True: "✅ <b>You got it right.</b>",
+                   False: "❌ <b>Not quite.</b>"}[page.correct]
+        parts = [f"🔍 <b>Review</b> · Question {page.position + 1}/{page.size}", header(asked), "",
+                 escape(q.prompt), "", *verdict_lines(q, asked.order, page.chosen), "", verdict, "",
+                 f"💡 {escape(q.explanation)}"]
+        return clip("\n".join(parts + _review_details(q)))
     correct_positions = {pos for pos, idx in enumerate(asked.order) if idx in q.correct_indices}
     marks = {pos: "✅ " for pos in correct_positions}
     for pos in page.chosen:
@@ -203,11 +247,15 @@ def exam_review_text(page: ReviewPage) -> str:
         verdict = f"❌ <b>You answered {yours}.</b> The answer is {letters_right}."
     parts = [f"🔍 <b>Review</b> · Question {page.position + 1}/{page.size}", header(asked), "",
              escape(q.prompt), ""] + option_lines(asked, marks) + ["", verdict, "", f"💡 {escape(q.explanation)}"]
+    return clip("\n".join(parts + _review_details(q)))
+
+
+def _review_details(q) -> list[str]:
+    """A review has the time to read: the correction and the long why both show."""
+    parts = [f"📝 {escape(q.erratum)}"] if q.erratum else []
     if q.details:
         parts += ["", escape(q.details)]
-    if q.erratum:
-        parts += ["", f"📝 <b>Note correction:</b> {escape(q.erratum)}"]
-    return clip("\n".join(parts))
+    return parts
 
 
 def exam_review_keyboard(page: ReviewPage) -> InlineKeyboardMarkup:
@@ -233,7 +281,7 @@ def exam_history_text(past: Sequence[Past]) -> str:
     for x in past:
         when = x.started_at.strftime("%d %b %Y %H:%M")
         mark = "PASS ✅" if x.passed else "❌"
-        lines.append(f"#{x.exam_id} · {when} · <b>{x.score}</b> {mark} · {x.right}/{x.total}"
+        lines.append(f"#{x.exam_id} · {escape(x.exam)} · {when} · <b>{x.score}</b> {mark} · {x.right}/{x.total}"
                      + (" · ⏰ timed out" if x.timed_out else ""))
     if len(past) >= 2:
         trend = past[0].score - past[-1].score
@@ -259,6 +307,10 @@ def exam_refusal(reason: str) -> str:
 
 def exam_time_up() -> str:
     return "⏰ Time is up: the exam is finished and scored. Taps after the limit do not count."
+
+
+def exam_match_label(prompt: int) -> str:
+    return f"Tap a letter in row {prompt + 1} to pick item {prompt + 1}'s match."
 
 
 def exam_empty_bank() -> str:

@@ -161,7 +161,7 @@ async def leaderboard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Show or change the group's settings: time per question, who may start, time zone."""
+    """Show or change the group's settings: time per question, who may start, time zone, exam."""
     message = update.effective_message
     if not _in_group(update):
         await message.reply_html(render.group_only())
@@ -171,7 +171,7 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args = [a.lower() for a in context.args or []]
     if not args:
         group = await svc.group(chat.id, chat.title)
-        await message.reply_html(render.group_settings_text(group),
+        await message.reply_html(render.group_settings_text(group, exam=svc.track(group).exam.short),
                                  reply_markup=render.group_settings_keyboard(group, SECONDS_CHOICES))
         return
     if not await _is_admin(update, context):
@@ -189,11 +189,18 @@ async def group_settings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await message.reply_html(home_render.timezone_unknown(" ".join(context.args[1:]), found.suggestions))
             return
         change["tz"] = found.zone
+    elif args[0] == "exam" and len(args) >= 2:
+        code = svc.exam_code(" ".join(args[1:]))
+        if code is None:
+            await message.reply_html(render.group_exam_unknown(" ".join(context.args[1:]),
+                                                               [t.code for t in svc.tracks.all()]))
+            return
+        change["exam"] = code
     else:
         await message.reply_html(render.group_settings_bad(" ".join(context.args)))
         return
     group = await svc.update_settings(chat.id, **change)
-    await message.reply_html(render.group_settings_text(group, "Saved ✅"),
+    await message.reply_html(render.group_settings_text(group, "Saved ✅", svc.track(group).exam.short),
                              reply_markup=render.group_settings_keyboard(group, SECONDS_CHOICES))
 
 
@@ -233,7 +240,8 @@ async def on_group_setting(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     group = await service(context).update_settings(update.effective_chat.id, **change)
     await ack(query, "Saved ✅")
     try:
-        await query.edit_message_text(render.group_settings_text(group), parse_mode=HTML,
+        text = render.group_settings_text(group, exam=service(context).track(group).exam.short)
+        await query.edit_message_text(text, parse_mode=HTML,
                                       reply_markup=render.group_settings_keyboard(group, SECONDS_CHOICES))
     except BadRequest as exc:  # unchanged: "message is not modified"
         log.debug("group settings edit skipped: %s", exc)

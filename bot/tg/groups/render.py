@@ -151,10 +151,11 @@ def weekly_text(post: WeeklyPost) -> str:
     return clip("\n".join(lines))
 
 
-def group_settings_text(group: Group, note: str | None = None) -> str:
+def group_settings_text(group: Group, note: str | None = None, exam: str = "") -> str:
     who = "everyone" if group.open_to_all else "admins only"
     lines = [
         "⚙️ <b>Group settings</b>",
+        f"• Exam the questions come from: <b>{escape(exam)}</b> (<code>/groupsettings exam mla-c01</code>)",
         f"• Time per question: <b>{group.seconds} s</b> (<code>/groupsettings time 30</code>)",
         f"• Who may /compete and /stop: <b>{who}</b> (<code>/groupsettings everyone on</code>)",
         f"• Time zone: <b>{escape(group.tz)}</b> (<code>/groupsettings timezone Europe/Berlin</code>)",
@@ -171,6 +172,11 @@ def group_settings_keyboard(group: Group, choices: Sequence[int]) -> InlineKeybo
     toggle = InlineKeyboardButton("Admins only" if group.open_to_all else "Allow everyone",
                                   callback_data=CB_GROUP_OPEN.format(flag=0 if group.open_to_all else 1))
     return InlineKeyboardMarkup([seconds[:3], seconds[3:], [toggle]])
+
+
+def group_exam_unknown(text: str, codes: Sequence[str]) -> str:
+    return (f"“{escape(text[:40])}” is not an exam I know. Try "
+            + ", ".join(f"<code>/groupsettings exam {c}</code>" for c in codes) + ".")
 
 
 def group_settings_bad(text: str) -> str:

@@ -88,7 +88,7 @@ async def _continue_drill(context: ContextTypes.DEFAULT_TYPE, result: AnswerResu
 # --- buttons --------------------------------------------------------------------------------------
 
 
-async def _refuse(query: CallbackQuery, result_outcome: Outcome, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def refuse(query: CallbackQuery, result_outcome: Outcome, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = {
         Outcome.already: render.already_answered(),
         Outcome.expired: render.stale_button(),
@@ -118,7 +118,7 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ask_id, position = int(context.match.group(1)), int(context.match.group(2))
     toggled = await quiz_service(context).toggle(ask_id, query.from_user.id, position)
     if toggled.outcome is not Outcome.recorded or toggled.asked is None:
-        await _refuse(query, toggled.outcome, context)
+        await refuse(query, toggled.outcome, context)
         return
     await ack(query)
     try:
@@ -128,25 +128,28 @@ async def on_toggle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Submit the ticked options of a choose-N question."""
+    """Submit what was built: the ticked options of a choose-N, an ordering's steps, a matching's pairs."""
     query = update.callback_query
     ask_id = int(context.match.group(1))
     result = await quiz_service(context).answer_choice(ask_id, query.from_user.id, None, update.update_id)
+    if result.outcome is Outcome.forged and result.question is not None and result.question.type in render.SUBMITTED:
+        await ack(query, render.not_complete(result.question))  # its own question, not finished yet
+        return
     await _show_choice_result(query, context, ask_id, result)
 
 
 async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, ask_id: int, result: AnswerResult) -> None:
     if result.outcome is not Outcome.recorded:
-        await _refuse(query, result.outcome, context)
+        await refuse(query, result.outcome, context)
         return
     svc = quiz_service(context)
-    assert result.ask is not None and result.question is not None
+    assert result.ask is not None and result.question is not None  # a recorded answer has both
     in_drill = result.ask.drill_id is not None
-    asked = svc.asked_view(result.ask.id, result.question, result.ask.option_order)
     # The toast and the verdict go out together: one network round trip less before the user sees the result.
     toast = asyncio.create_task(ack(query, "✅ Right!" if result.correct else "❌ Not quite"))
+    asked = await svc.answered_view(result.ask, result.question)
     text = render.choice_result_text(asked, result)
-    keyboard = render.answer_keyboard(ask_id, in_drill)
+    keyboard = render.answer_keyboard(ask_id, in_drill, bool(result.question.details))
     # The message pressed is the one to edit; the ask's own record of it serves for a press that lacks it.
     message_id = query.message.message_id if query.message is not None else result.ask.message_id
     try:
@@ -219,7 +222,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     in_drill = result.ask.drill_id is not None
     await send_html(context.bot, message.chat_id, render.fill_result_text(result),
-                    render.answer_keyboard(result.ask.id, in_drill))
+                    render.answer_keyboard(result.ask.id, in_drill, bool(result.question.details)))
     if in_drill:
         await _continue_drill(context, result)
 

@@ -11,9 +11,13 @@ from bot.content import QuestionType
 from bot.content.models import LETTERS
 from bot.domain.streaks import Streak
 from bot.services.quiz import AnswerResult, Asked, Stats
-from bot.tg.common import clip
+from bot.tg.common import MAX_MESSAGE, clip
 from bot.tg.daily.render import streak_line
+from bot.tg.quiz.items import item_lines, item_rows, verdict_lines
 from bot.tg.study.render import report_row, study_controls, study_title
+
+BUILT = (QuestionType.ordering, QuestionType.matching)  # answers built step by step, then submitted
+SUBMITTED = (QuestionType.multi, *BUILT)  # answered with a Submit button
 
 CHOOSE_WORDS = {2: "TWO", 3: "THREE"}
 DIFFICULTY = {1: "●○○", 2: "●●○", 3: "●●●"}
@@ -23,10 +27,20 @@ CB_ANSWER = "a:{ask}:{pos}"  # pick option at shown position (single)
 CB_TOGGLE = "t:{ask}:{pos}"  # tick / untick (choose-N)
 CB_SUBMIT = "s:{ask}"  # submit the ticked options (choose-N)
 CB_NEXT = "n:{ask}"  # another question, after the answer to `ask`
+CB_PLACE = "o:{ask}:{pos}"  # ordering: put the step at shown position next in line
+CB_UNDO = "u:{ask}"  # ordering / matching: take back the last pick
+CB_MATCH = "m:{ask}:{prompt}:{pos}"  # matching: the choice at shown position for prompt number `prompt`
+CB_MATCH_LABEL = "ml:{ask}:{prompt}"  # matching: the row's number button (says what to do)
+CB_WHY = "w:{ask}"  # the long explanation under a verdict
 CB_PATTERN_ANSWER = r"^a:(\d{1,18}):(\d{1,2})$"
 CB_PATTERN_TOGGLE = r"^t:(\d{1,18}):(\d{1,2})$"
 CB_PATTERN_SUBMIT = r"^s:(\d{1,18})$"
 CB_PATTERN_NEXT = r"^n:(\d{1,18})$"
+CB_PATTERN_PLACE = r"^o:(\d{1,18}):(\d{1,2})$"
+CB_PATTERN_UNDO = r"^u:(\d{1,18})$"
+CB_PATTERN_MATCH = r"^m:(\d{1,18}):(\d):(\d{1,2})$"
+CB_PATTERN_MATCH_LABEL = r"^ml:(\d{1,18}):(\d)$"
+CB_PATTERN_WHY = r"^w:(\d{1,18})$"
 
 
 def header(asked: Asked) -> str:
@@ -42,14 +56,21 @@ def option_lines(asked: Asked, marks: dict[int, str] | None = None) -> list[str]
     return lines
 
 
-def question_text(asked: Asked) -> str:
+def _drill_title(asked: Asked) -> list[str]:
+    """A run's question keeps its place in the run ("🎯 Topic drill · 3/10"), before and after the answer."""
+    if asked.drill is None:
+        return []
+    title = study_title(asked) or "☀️ <b>Daily drill</b>"
+    return [f"{title} · {asked.drill[0]}/{asked.drill[1]}"]
+
+
+def question_text(asked: Asked, selected: Sequence[int] = ()) -> str:
     q = asked.question
-    parts = [header(asked), "", escape(q.prompt)]
-    if asked.drill is not None:
-        title = study_title(asked) or "☀️ <b>Daily drill</b>"
-        parts.insert(0, f"{title} · {asked.drill[0]}/{asked.drill[1]}")
+    parts = [*_drill_title(asked), header(asked), "", escape(q.prompt)]
     if q.type is QuestionType.fill:
         parts += ["", "✍️ <i>Type your answer as a message.</i>"]
+    elif q.type in BUILT:
+        parts += ["", *item_lines(q, asked.order, selected)]
     else:
         parts += [""] + option_lines(asked)
         if q.type is QuestionType.multi:
@@ -64,6 +85,12 @@ def _question_buttons(asked: Asked, selected: Sequence[int] = ()) -> list[list[t
         return []
     if q.type is QuestionType.single:
         return [[(LETTERS[pos], CB_ANSWER.format(ask=asked.ask_id, pos=pos)) for pos in range(len(asked.order))]]
+    if q.type in BUILT:
+        a = asked.ask_id
+        return item_rows(q, asked.order, selected, place=lambda p: CB_PLACE.format(ask=a, pos=p),
+                         match=lambda i, p: CB_MATCH.format(ask=a, prompt=i, pos=p),
+                         label=lambda i: CB_MATCH_LABEL.format(ask=a, prompt=i), undo=CB_UNDO.format(ask=a),
+                         submit=CB_SUBMIT.format(ask=a))
     toggles = [
         (f"{'☑' if pos in selected else '☐'} {LETTERS[pos]}", CB_TOGGLE.format(ask=asked.ask_id, pos=pos))
         for pos in range(len(asked.order))
@@ -79,30 +106,38 @@ def question_keyboard(asked: Asked, selected: Sequence[int] = ()) -> InlineKeybo
     return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row] for row in rows])
 
 
-def next_keyboard(ask_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Next question ▶", callback_data=CB_NEXT.format(ask=ask_id))]])
-
-
 def _teaching(result: AnswerResult) -> list[str]:
+    """The short why and, if the common belief is wrong or out of date, the correction: one screen with the
+    verdict. The long explanation waits behind the "Why? ▸" button."""
     q = result.question
-    assert q is not None
+    assert q is not None  # a recorded answer always has its question
     parts = ["", f"💡 {escape(q.explanation)}"]
-    if q.details:
-        parts += ["", escape(q.details)]
     if q.erratum:
-        parts += ["", f"📝 <b>Note correction:</b> {escape(q.erratum)}"]
+        parts += [f"📝 {escape(q.erratum)}"]
     return parts
 
 
-def answer_keyboard(ask_id: int, in_drill: bool) -> InlineKeyboardMarkup:
-    """Under an answered question: 'Next' for /quiz (a drill's next question follows by itself), and 'Report'."""
-    rows = [] if in_drill else [[InlineKeyboardButton("Next question ▶", callback_data=CB_NEXT.format(ask=ask_id))]]
-    return InlineKeyboardMarkup(rows + report_row(ask_id))
+def details_text(question) -> str:
+    return f"🔎 <b>Why</b>\n{escape(question.details)}" if question.details else ""
+
+
+def answer_keyboard(ask_id: int, in_drill: bool, details: bool = False) -> InlineKeyboardMarkup:
+    """Under an answered question: "Why? ▸" when there is more to read, "Next" for /quiz (a drill's next question
+    follows by itself), and "Report"."""
+    first = [InlineKeyboardButton("Why? ▸", callback_data=CB_WHY.format(ask=ask_id))] if details else []
+    if not in_drill:
+        first.append(InlineKeyboardButton("Next question ▶", callback_data=CB_NEXT.format(ask=ask_id)))
+    return InlineKeyboardMarkup(([first] if first else []) + report_row(ask_id))
 
 
 def choice_result_text(asked: Asked, result: AnswerResult) -> str:
-    """The question message after an answer: options marked, verdict, and the explanation."""
+    """The question message after an answer: options marked (or the right order or pairs), verdict, and why."""
     q = asked.question
+    if q.type in BUILT:
+        verdict = "✅ <b>Right!</b>" if result.correct else "❌ <b>Not quite</b> — all of it has to be right."
+        parts = [*_drill_title(asked), header(asked), "", escape(q.prompt), "",
+                 *verdict_lines(q, asked.order, result.chosen), "", verdict]
+        return clip("\n".join(parts + _teaching(result)))
     correct_positions = {pos for pos, idx in enumerate(asked.order) if idx in q.correct_indices}
     marks = {pos: "✅ " for pos in correct_positions}
     for pos in result.chosen:
@@ -110,13 +145,14 @@ def choice_result_text(asked: Asked, result: AnswerResult) -> str:
             marks[pos] = "❌ "
     answer_letters = ", ".join(LETTERS[p] for p in sorted(correct_positions))
     verdict = "✅ <b>Right!</b>" if result.correct else f"❌ <b>Not quite.</b> The answer is {answer_letters}."
-    parts = [header(asked), "", escape(q.prompt), ""] + option_lines(asked, marks) + ["", verdict]
+    parts = [*_drill_title(asked), header(asked), "", escape(q.prompt), ""] + option_lines(asked, marks) + ["", verdict]
     return clip("\n".join(parts + _teaching(result)))
 
 
 def fill_result_text(result: AnswerResult) -> str:
+    """A typed answer's verdict, a message of its own under the question (which keeps the run's title)."""
     q, v = result.question, result.verdict
-    assert q is not None and v is not None
+    assert q is not None and v is not None  # a graded typed answer has both
     if v.correct:
         head = f"✅ <b>Right!</b> The answer is <b>{escape(v.expected)}</b>."
     elif v.reason == "hedged":
@@ -126,6 +162,18 @@ def fill_result_text(result: AnswerResult) -> str:
     else:
         head = f"❌ <b>Not quite.</b> The answer is <b>{escape(v.expected)}</b>."
     return clip("\n".join([head] + _teaching(result)))
+
+
+def match_label(prompt: int) -> str:
+    return f"Tap a letter in row {prompt + 1} to pick item {prompt + 1}'s match."
+
+
+def not_complete(question) -> str:
+    if question.type is QuestionType.multi:
+        return f"Tick {CHOOSE_WORDS.get(question.choose, question.choose)} options first, then Submit."
+    if question.type is QuestionType.ordering:
+        return "Place every step first, then Submit."
+    return "Pick a match for every numbered item first, then Submit."
 
 
 def not_an_attempt(reason: str) -> str:
@@ -163,11 +211,13 @@ def stats_text(stats: Stats, streak: Streak) -> str:
         f"Answered: <b>{stats.answered}</b> · correct: <b>{stats.correct}</b> ({pct}%)",
         streak_line(streak),
         "",
-        "<b>By exam domain</b> (exam weight):",
+        f"<b>By domain of {escape(stats.exam)}</b> (exam weight):",
     ]
     for d in stats.domains:
         acc = f"{round(100 * d.correct / d.answered)}% of {d.answered}" if d.answered else "not started"
         lines.append(f"• {escape(d.name)} ({d.weight}%): {acc}")
+    if stats.elsewhere:
+        lines.append(f"<i>{stats.elsewhere} of your answers are to questions outside this exam (/track).</i>")
     return "\n".join(lines)
 
 

@@ -69,7 +69,7 @@ async def drill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if not text:
         await message.reply_html(render.drill_picker_text(),
-                                 reply_markup=render.drill_domains_keyboard(svc.domains(), size))
+                                 reply_markup=render.drill_domains_keyboard(await svc.domains(user.id), size))
         return
     found = await svc.find(user.id, text)
     if isinstance(found, NoMatch):
@@ -149,7 +149,8 @@ async def on_domains(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query = update.callback_query
     await ack(query)
     size = int(context.match.group(1) or 0)
-    await _edit(query, render.drill_picker_text(), render.drill_domains_keyboard(study_service(context).domains(), size))
+    domains = await study_service(context).domains(query.from_user.id)
+    await _edit(query, render.drill_picker_text(), render.drill_domains_keyboard(domains, size))
 
 
 async def on_domain(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -171,11 +172,11 @@ async def on_topic(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     topic_id, size = context.match.group(1), int(context.match.group(2))
     svc = study_service(context)
-    if not svc.is_topic(topic_id):
+    user, _ = await meet(update, context)
+    if not await svc.in_track(user.id, topic_id):  # an old button, from before a /track switch
         await ack(query, quiz_render.stale_button())
         return
     await ack(query)
-    user, _ = await meet(update, context)
     await _start_topic(context, user.id, _chat_of(update), topic_id, size or None)
 
 
@@ -262,9 +263,15 @@ async def _restore_exam_review(context: ContextTypes.DEFAULT_TYPE, query, ask_id
     return True
 
 
-async def _restore(query, ask_id: int, in_drill: bool) -> None:
+async def _restore(query, ask_id: int, in_drill: bool, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The verdict's own buttons again; "Why?" too while the long explanation is not shown yet."""
+    svc = quiz_service(context)
+    ask = await svc.repo.get_ask(ask_id)
+    question = svc.bank.question(ask.question_id) if ask is not None else None
+    shown = query.message is not None and "🔎" in (query.message.text or "")
+    details = question is not None and bool(question.details) and not shown
     try:
-        await query.edit_message_reply_markup(quiz_render.answer_keyboard(ask_id, in_drill))
+        await query.edit_message_reply_markup(quiz_render.answer_keyboard(ask_id, in_drill, details))
     except BadRequest as exc:
         log.debug("report keyboard restore skipped: %s", exc)
 
@@ -283,7 +290,7 @@ async def on_report_reason(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if await _restore_exam_review(context, query, ask_id):
         return
     # A drill's next question already follows; only a lone /quiz answer keeps its 'Next' button.
-    await _restore(query, ask_id, in_drill or not await _is_latest(context, query.from_user.id, ask_id))
+    await _restore(query, ask_id, in_drill or not await _is_latest(context, query.from_user.id, ask_id), context)
 
 
 async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -296,7 +303,7 @@ async def on_report_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await ack(query)
     if await _restore_exam_review(context, query, ask_id):
         return
-    await _restore(query, ask_id, not await _is_latest(context, query.from_user.id, ask_id))
+    await _restore(query, ask_id, not await _is_latest(context, query.from_user.id, ask_id), context)
 
 
 async def on_forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
