@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.storage.db import Database  # noqa: E402
-from bot.storage.study import StudyRepo  # noqa: E402
+from bot.storage.db import Database
+from bot.storage.study import StudyRepo
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC).isoformat()
 
@@ -42,7 +42,8 @@ async def seed(db: Database, others: int, mine: int, user: int) -> None:
         rows = [(1 + i % n_users, by_user[1 + i % n_users][0]) for i in range(others)]
         rows += [(user, by_user[user][i // 10]) for i in range(mine)]
         await conn.executemany(
-            "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, asked_at, status, correct, drill_id) "
+            "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, asked_at, status, correct, "
+            "drill_id) "
             "VALUES (?, ?, 'q', 'single', 'd', 't', '" + NOW + "', 'answered', 1, ?)",
             [(u, u, d) for u, d in rows],
         )

@@ -214,7 +214,8 @@ async def bot_main(args: argparse.Namespace) -> None:
     proc.wait(timeout=30)
     report = json.loads(line)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    report |= {"burst": args.burst, "groups": args.groups, "players_per_group": args.players, "questions": args.questions,
+    report |= {"burst": args.burst, "groups": args.groups, "players_per_group": args.players,
+               "questions": args.questions,
                "bot_cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
                "bot_peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
     print(json.dumps(report, indent=1), flush=True)

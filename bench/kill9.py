@@ -51,8 +51,8 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.content import load_bank  # noqa: E402
 from bot.config import REPO_ROOT  # noqa: E402
+from bot.content import load_bank  # noqa: E402
 from bot.domain import streaks  # noqa: E402
 from tests.standin import Call, StandIn  # noqa: E402
 
@@ -77,12 +77,12 @@ def streak_zone(now: datetime) -> str:
 async def seed_streak_users(db_path: Path, user_ids: list[int], rng: random.Random) -> str:
     """Users who met their daily goal on each of the last SEEDED_DAYS days (through the real services),
     subscribed to a drill that fell due a minute ago. Returns their time zone."""
+    from bot.content import QuestionType
     from bot.services.daily import DailyService
     from bot.services.quiz import QuizService
     from bot.storage.daily import DailyRepo
     from bot.storage.db import Database
     from bot.storage.repo import Repo
-    from bot.content import QuestionType
 
     now = datetime.now(UTC)
     zone = streak_zone(now)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import signal
 import statistics
@@ -221,7 +222,7 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
         print(err.decode()[-2000:], file=sys.stderr)
     flood_stats = {}
     if flooder is not None:
-        gaps = [b - a for a, b in zip(flooder.replies, flooder.replies[1:])]
+        gaps = [b - a for a, b in itertools.pairwise(flooder.replies)]
         flood_stats = {"flood_sent_per_s": (flooder.sent - flood_sent0) / elapsed,
                        "flood_replies_per_s": len(flooder.replies) / elapsed,
                        "flood_min_gap_s": min(gaps) if gaps else float("nan")}
@@ -261,8 +262,10 @@ async def main() -> None:
             r = await one_run(kind, args.users, args.seconds, delay, args.warmup, args.sends_per_second)
             results.append(r)
             print(f"{r['bot']:8s} delay {r['delay_ms']:3d} ms  {r['users']} users: {r['per_second']:7.1f}/s  "
-                  f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms (buttons {r['buttons_p99_ms']:6.1f})  peak RSS {r['peak_rss_mb']:.1f} MB  "
-                  f"CPU: bot {r['bot_cpu']:.0%} ({r['cpu_ms']:.2f} ms per answer), stand-in and users {r['harness_cpu']:.0%}",
+                  f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms (buttons {r['buttons_p99_ms']:6.1f})  "
+                  f"peak RSS {r['peak_rss_mb']:.1f} MB  "
+                  f"CPU: bot {r['bot_cpu']:.0%} ({r['cpu_ms']:.2f} ms per answer), "
+                  f"stand-in and users {r['harness_cpu']:.0%}",
                   flush=True)
     for delay in args.delays:
         by = {r["bot"]: r for r in results if r["delay_ms"] == int(delay * 1000)}
@@ -279,8 +282,10 @@ async def flood_runs(args) -> None:
                                 flood=args.flood)
         for name, r in (("without flood", calm), ("with flood", flooded)):
             print(f"delay {r['delay_ms']:3d} ms, {r['users']} users {name:13s}: {r['per_second']:6.1f} answers/s  "
-                  f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms (buttons {r['buttons_p99_ms']:6.1f})  bot CPU {r['bot_cpu']:.0%}", flush=True)
-        print(f"  flooder sent {flooded['flood_sent_per_s']:.1f} messages/s and got {flooded['flood_replies_per_s']:.2f} "
+                  f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms (buttons {r['buttons_p99_ms']:6.1f})  "
+                  f"bot CPU {r['bot_cpu']:.0%}", flush=True)
+        print(f"  flooder sent {flooded['flood_sent_per_s']:.1f} messages/s and got "
+              f"{flooded['flood_replies_per_s']:.2f} "
               f"messages/s back, at least {flooded['flood_min_gap_s']:.2f} s apart; others' p99 "
               f"{flooded['p99_ms'] / calm['p99_ms'] - 1:+.0%} (buttons "
               f"{flooded['buttons_p99_ms'] / calm['buttons_p99_ms'] - 1:+.0%})", flush=True)

@@ -3,6 +3,7 @@
     .venv/bin/python bench/progress.py                 # idle machine, then with both cores spun by other processes
     .venv/bin/python bench/progress.py --busy 0        # idle only
     .venv/bin/python bench/progress.py --runs 5
+    .venv/bin/python bench/progress.py --settle 0     # the first /progress right as the bot has started
 
 The bot runs as its own process (`python -m bot`, a fresh SQLite file) against the Bot API stand-in in
 this process. A user with 60 answers over the last weeks asks /progress right after start-up (cold: the
@@ -56,14 +57,15 @@ def seed(db: Path, answers: int = 60) -> None:
                 (USER, USER, q.id, q.type.value, bank.domain_of(q).id, q.topic, when.isoformat(), when.isoformat(),
                  int(right)))
             memory = after_answer(None, right, when)
-            conn.execute("INSERT INTO cards (user_id, question_id, card, due, reviews, lapses) VALUES (?, ?, ?, ?, 1, ?)",
+            conn.execute("INSERT INTO cards (user_id, question_id, card, due, reviews, lapses) "
+                         "VALUES (?, ?, ?, ?, 1, ?)",
                          (USER, q.id, memory.card_json, memory.due.isoformat(), int(not right)))
             conn.execute("INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, 5) "
                          "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, correct = correct + "
                          "excluded.correct", (USER, when.date().isoformat(), int(right)))
 
 
-async def one_run(busy: int) -> tuple[float, float]:
+async def one_run(busy: int, settle: float) -> tuple[float, float]:
     """(cold, warm) seconds from /progress to its photo."""
     standin = StandIn(TOKEN)
     await standin.start()
@@ -84,6 +86,7 @@ async def one_run(busy: int) -> tuple[float, float]:
                                     stderr=subprocess.DEVNULL)
             try:
                 await standin.wait_for(lambda c: c.method == "setMyCommands", timeout=60)
+                await asyncio.sleep(settle)  # how long after start-up the first /progress comes
                 times = []
                 for i in range(2):
                     if i:
@@ -108,11 +111,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--busy", type=int, default=4, help="spinning processes for the busy runs (0: idle only)")
+    parser.add_argument("--settle", type=float, default=5.0,
+                        help="seconds between start-up and the first /progress (0: right at start-up)")
     args = parser.parse_args()
     for busy in ([0, args.busy] if args.busy else [0]):
         cold, warm = [], []
         for i in range(args.runs):
-            c, w = await one_run(busy)
+            c, w = await one_run(busy, args.settle)
             cold.append(c)
             warm.append(w)
             print(f"{'busy' if busy else 'idle'} run {i + 1}: cold {c:.2f} s, warm {w:.2f} s", flush=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.standin import StandIn  # noqa: E402
+from tests.standin import StandIn
 
 
 async def main() -> None:

@@ -1,8 +1,9 @@
 """The /progress chart: the last 30 days as a PNG, sized and lettered to be read on a phone.
 
-matplotlib is imported inside the function so the bot starts without it (about a second); the
-figure is built with the object API (no pyplot), which keeps no global state between calls and so
-is safe in a worker thread.
+matplotlib is imported inside the function so the bot starts without it (about a second); `warm`
+imports it and draws one chart in a worker thread right after start-up, so the first /progress of a
+process does not pay for that on a busy machine. The figure is built with the object API (no pyplot),
+which keeps no global state between calls and so is safe in a worker thread.
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from collections.abc import Sequence
 from bot.domain.readiness import DayPoint
 
 RIGHT, WRONG, ACCURACY, STREAK = "#2e9e5b", "#e4686b", "#1f5fbf", "#f08c00"
+
+
+def warm() -> None:
+    """Import matplotlib and draw (and drop) a chart: fonts, the Agg renderer and PNG writing are loaded."""
+    from datetime import date, timedelta
+
+    start = date(2026, 1, 1)
+    progress_png([DayPoint(start + timedelta(days=i), i % 3, i % 2, i) for i in range(30)])
 
 
 def progress_png(days: Sequence[DayPoint], title: str = "Your last 30 days") -> bytes:

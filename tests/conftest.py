@@ -72,7 +72,7 @@ class RunningBot:
         extra = {"clock": self.clock} if self.clock else {}
         self.task = asyncio.create_task(run(self.settings, self.bank, self.stop_event, poll_timeout=1,
                                             handle_signals=False, push_interval=self.push_interval,
-                                            per_chat_per_second=self.chat_rate, **extra))
+                                            per_chat_per_second=self.chat_rate, warm_charts=False, **extra))
         await standin.wait_for(lambda c: c.method == "setMyCommands", after=mark)
 
     async def stop(self) -> None:
@@ -195,4 +195,5 @@ async def answer_wrongly(standin: StandIn, bank: Bank, user: int, call: Call) ->
         return
     toggles = [b for b in call.buttons() if b["callback_data"].startswith("t:")]
     await standin.tap(user, call, toggles[wrong]["callback_data"])
-    await standin.tap(user, call, next(b["callback_data"] for b in call.buttons() if b["callback_data"].startswith("s:")))
+    submit = next(b["callback_data"] for b in call.buttons() if b["callback_data"].startswith("s:"))
+    await standin.tap(user, call, submit)

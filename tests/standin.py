@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,7 +133,8 @@ class StandIn:
             form = await request.post()
             params = {k: _decode(v) for k, v in form.items() if isinstance(v, str)}
             # Uploads (sendDocument, sendPhoto) arrive as multipart file parts.
-            files = {k: (v.filename, v.file.read(), v.content_type) for k, v in form.items() if isinstance(v, web.FileField)}
+            files = {k: (v.filename, v.file.read(), v.content_type) for k, v in form.items()
+                     if isinstance(v, web.FileField)}
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         if self.delay:
@@ -153,7 +154,8 @@ class StandIn:
             self._window = [t for t in self._window if now - t < 1.0]
             if len(self._window) >= self.max_per_second:
                 self.too_many += 1
-                return web.json_response({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                return web.json_response({"ok": False, "error_code": 429,
+                                          "description": "Too Many Requests: retry after 1",
                                           "parameters": {"retry_after": 1}}, status=429)
             self._window.append(now)
         if self.refuse_unmodified and method == "editMessageText" and "message_id" in params:

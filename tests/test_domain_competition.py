@@ -77,7 +77,8 @@ TOPICS = (
 
 @pytest.mark.parametrize("typed, expected", [
     ("Kinesis", "kinesis"), ("firehose", "kinesis"), ("kinesys", "kinesis"), ("ATHENA", "glue-athena"),
-    ("glue athena", "glue-athena"), ("sagemaker training", "sagemaker-training"), ("spot trainig", "sagemaker-training"),
+    ("glue athena", "glue-athena"), ("sagemaker training", "sagemaker-training"),
+    ("spot trainig", "sagemaker-training"),
 ])
 def test_topics_match_forgivingly(typed, expected):
     assert comp.match_topic(typed, TOPICS).topic_id == expected

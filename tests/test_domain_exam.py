@@ -9,7 +9,15 @@ import pytest
 
 from bot.domain.clock import NaiveDatetimeError
 from bot.domain.exam import (
-    EXAM_SIZE, PASS_RAW, SCALED_PASS, ExamClock, draw, quotas, scale, scale_fraction, score,
+    EXAM_SIZE,
+    PASS_RAW,
+    SCALED_PASS,
+    ExamClock,
+    draw,
+    quotas,
+    scale,
+    scale_fraction,
+    score,
 )
 from bot.domain.memory import after_answer
 from bot.domain.readiness import MIN_SEEN, PRIOR, Known, assess, last_days, recall

@@ -50,7 +50,8 @@ async def take_drill(standin: StandIn, bank, first: Call, user: int = USER) -> C
         mark = len(standin.calls)
         await answer_correctly(standin, bank, user, call)
         nxt = await standin.wait_for(
-            lambda c: c.method == "sendMessage" and c.chat_id == user and ("Daily drill · " in c.plain or "Daily drill done" in c.plain),
+            lambda c: c.method == "sendMessage" and c.chat_id == user
+            and ("Daily drill · " in c.plain or "Daily drill done" in c.plain),
             after=mark,
         )
         if "Daily drill done" in nxt.plain:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.content import QuestionType
-from bot.services.tracks import Tracks
 from bot.domain.exam import EXAM_SIZE, quotas, scale
+from bot.services.tracks import Tracks
 from tests.conftest import FakeClock, RunningBot, correct_positions, question_in, settings_for, wrong_position
 from tests.standin import Call, StandIn
 

@@ -199,7 +199,8 @@ async def test_a_repeated_update_never_scores_twice(clocked, standin: StandIn, b
     await join(standin)
     q1 = await start_round(standin)
     mark = len(standin.calls)
-    tap = await standin.group_tap(group(), BOB, q1, q1.buttons()[correct_positions(bank, q1)[0]]["callback_data"], "Bob")
+    right = q1.buttons()[correct_positions(bank, q1)[0]]["callback_data"]
+    tap = await standin.group_tap(group(), BOB, q1, right, "Bob")
     await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
     await standin.redeliver(tap)
     await standin.redeliver(tap)

@@ -14,6 +14,7 @@ from bot.content import QuestionType
 from tests.conftest import FakeClock, RunningBot, answer_correctly, question_in, settings_for
 from tests.standin import Call, StandIn
 
+CLOSED_IN_EXAM = "This question is closed. Your mock exam is running: /exam takes you back to it."
 USER = 912_345_678
 OTHER = 812_345_678
 ADMIN = 712_345_678
@@ -225,9 +226,7 @@ async def test_export_of_a_heavy_user_fits_telegrams_upload_limit(env, standin: 
 
 
 async def test_help_explains_runs_readiness_reports_and_data_and_start_points_to_them(env, standin: StandIn):
-    from bot.tg.commands import COMMANDS
-
-    from bot.tg.commands import GROUP_MENU
+    from bot.tg.commands import COMMANDS, GROUP_MENU
 
     help_text = await say(standin, "/help")
     for c in COMMANDS:
@@ -277,7 +276,7 @@ async def test_another_users_run_and_exam_ids_are_refused(env, standin: StandIn,
     assert rows(db, "SELECT COUNT(*) FROM drills WHERE user_id = ?", OTHER) == [(0,)]
     # USER's exam: every exam button with its id, tapped by OTHER, is refused and changes nothing.
     intro = await say(standin, "/exam")
-    page = await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
+    await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
     exam_id = rows(db, "SELECT id FROM exams WHERE user_id = ?", USER)[0][0]
     state = "SELECT status, position, used_seconds FROM exams WHERE id = ?"
     before = rows(db, state, exam_id)
@@ -361,12 +360,12 @@ async def test_starting_or_resuming_an_exam_closes_an_open_drill(env, standin: S
     page = await tap(standin, intro, "xn", lambda c: c.method == "editMessageText")
     closed = await tap(standin, q, q.buttons()[0]["callback_data"], toast)
     # No feedback mid-exam, and no pointer to /quiz either: practice waits for the exam.
-    assert closed.params.get("text") == "This question is closed. Your mock exam is running: /exam takes you back to it."
+    assert closed.params.get("text") == CLOSED_IN_EXAM
     paused = await tap(standin, page, data_of(page, "xp:"), lambda c: c.method == "editMessageText")
     q = await single_drill_question()  # allowed while the exam's clock is stopped
     await tap(standin, paused, data_of(paused, "xr:"), lambda c: c.method == "editMessageText")
     closed = await tap(standin, q, q.buttons()[0]["callback_data"], toast)
-    assert closed.params.get("text") == "This question is closed. Your mock exam is running: /exam takes you back to it."
+    assert closed.params.get("text") == CLOSED_IN_EXAM
     assert rows(db, "SELECT COUNT(*) FROM drills WHERE user_id = ? AND finished_at IS NULL", USER) == [(0,)]
 
 

@@ -158,7 +158,7 @@ async def test_a_whole_drill_ends_with_score_and_weakest_areas(env, standin: Sta
     assert all(q.topic == "xgboost" for q in asked) and len({q.id for q in asked}) == 5
     # Each weak area listed agrees with the answers given: count the misses by difficulty / format ourselves.
     for name, correct, total in re.findall(r"• (.+): (\d+)/(\d+)", call.plain):
-        group = [ok for q, ok in zip(asked, marks) if name.startswith(("basic", "intermediate", "hard"))
+        group = [ok for q, ok in zip(asked, marks, strict=True) if name.startswith(("basic", "intermediate", "hard"))
                  and {"basic": 1, "intermediate": 2, "hard": 3}[name.split()[0]] == q.difficulty
                  or name == {"single": "single-answer questions", "multi": "“choose N” questions",
                              "fill": "typed answers"}[q.type.value]]
@@ -170,7 +170,7 @@ async def test_a_whole_drill_ends_with_score_and_weakest_areas(env, standin: Sta
 async def test_drill_by_name_forgiving_sizes_and_unknown_topics(env, standin: StandIn, bank):
     xgb = sum(q.topic == "xgboost" for q in bank.questions)
     intro = await say(standin, "/drill XGBost 50")
-    assert f"XGBoost" in intro.plain and f"{xgb} questions (asked for 50" in intro.plain
+    assert "XGBoost" in intro.plain and f"{xgb} questions (asked for 50" in intro.plain
     first = await standin.wait_for(is_run_question)
     assert position(first) == (1, xgb)
 

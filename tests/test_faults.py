@@ -29,7 +29,8 @@ def fault(method: str, status: int) -> tuple[str, int, dict]:
     """A Bot API error as Telegram sends it: 429 with retry_after, or a bare 5xx."""
     if status == 429:
         return method, 429, {"description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}
-    return method, status, {"description": {500: "Internal Server Error", 502: "Bad Gateway"}.get(status, "Server Error")}
+    described = {500: "Internal Server Error", 502: "Bad Gateway"}.get(status, "Server Error")
+    return method, status, {"description": described}
 
 
 def drills(standin: StandIn) -> list[int]:
@@ -46,7 +47,8 @@ def verdict_ask(call: Call) -> int | None:
 
 def is_question(call: Call, user: int) -> bool:
     return call.method == "sendMessage" and call.chat_id == user and (
-        "Type your answer" in call.plain or any(b["callback_data"][:2] in ("a:", "t:", "o:", "m:") for b in call.buttons()))
+        "Type your answer" in call.plain
+        or any(b["callback_data"][:2] in ("a:", "t:", "o:", "m:") for b in call.buttons()))
 
 
 async def wait_until(condition, timeout: float = 60.0) -> None:
@@ -58,7 +60,8 @@ async def wait_until(condition, timeout: float = 60.0) -> None:
 def answered_counts(db: Path) -> tuple[Counter, Counter]:
     """Answered asks per user, and the `days` counters per user (summed over days)."""
     with sqlite3.connect(db) as conn:
-        asks = Counter(dict(conn.execute("SELECT user_id, COUNT(*) FROM asks WHERE status = 'answered' GROUP BY user_id")))
+        asks = Counter(dict(conn.execute(
+            "SELECT user_id, COUNT(*) FROM asks WHERE status = 'answered' GROUP BY user_id")))
         days = Counter(dict(conn.execute("SELECT user_id, SUM(answered) FROM days GROUP BY user_id")))
     return asks, days
 
@@ -172,7 +175,8 @@ async def test_reply_failing_beyond_the_retries_keeps_the_answer_once(tmp_path: 
         await standin.tap(user, question, data)
         toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
         assert toast.params["text"].startswith("✅")
-        sorry = await standin.wait_for(lambda c: c.method == "answerCallbackQuery" and INTERNAL_ERROR in c.params.get("text", ""),
+        sorry = await standin.wait_for(lambda c: c.method == "answerCallbackQuery"
+                                       and INTERNAL_ERROR in c.params.get("text", ""),
                                        after=mark, timeout=30)
         standin.fail_next.clear()
         mark = len(standin.calls)

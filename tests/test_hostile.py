@@ -249,7 +249,7 @@ async def test_hostile_corpus(bot, standin: StandIn, bank, caplog: pytest.LogCap
     assert done >= len(cases), f"only {done} of {len(cases)} updates were handled"
 
     problems = []
-    for (name, expect, chat, _), update in zip(cases, pushed):
+    for (name, expect, chat, _), update in zip(cases, pushed, strict=True):
         got = replies_to(standin, chat, update, mark)
         if expect == REPLY and not got:
             problems.append(f"{name}: no reply")
@@ -298,7 +298,8 @@ async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank)
                                    and "Answered:" in c.plain, after=mark2)
     def is_question(c) -> bool:
         return c.method == "sendMessage" and c.chat_id == user and (
-            any(b["callback_data"][:2] in ("a:", "t:", "o:", "m:") for b in c.buttons()) or "Type your answer" in c.plain)
+            any(b["callback_data"][:2] in ("a:", "t:", "o:", "m:") for b in c.buttons())
+            or "Type your answer" in c.plain)
 
     questions = [c for c in standin.calls[mark:] if is_question(c)]
     verdicts = [c for c in standin.calls[mark:] if c.chat_id == user and "Right!" in c.plain]
@@ -345,7 +346,7 @@ async def test_a_flooding_user_gets_at_most_one_message_a_second(bot, standin: S
     assert done >= 101, f"{done} of 101 updates handled"
     await asyncio.sleep(1.5)  # anything still to be sent would be sent now
     sent = [c for c in standin.calls[mark:] if c.method.startswith("send") and c.chat_id == flooder]
-    gaps = [b.at - a.at for a, b in zip(sent, sent[1:])]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(sent)]
     assert sent, "the flooder got no pointer at all"
     assert len(sent) <= 10, f"{len(sent)} replies to a flood of 100"
     assert all(g >= 0.9 for g in gaps), f"messages to one chat closer than a second apart: {gaps}"
@@ -368,7 +369,7 @@ async def test_a_quiz_flood_gets_a_few_questions_not_a_queue_of_them(bot, standi
     asked = [c for c in standin.calls[mark:] if c.method == "sendMessage" and c.chat_id == flooder]
     assert 1 <= len(asked) <= 10, f"{len(asked)} questions for a flood of 100 /quiz"
     assert all(question_in(bank, c.text) for c in asked)
-    gaps = [b.at - a.at for a, b in zip(asked, asked[1:])]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(asked)]
     assert all(g >= 0.9 for g in gaps), gaps
 
 

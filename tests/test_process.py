@@ -238,7 +238,8 @@ def test_redact_filter_covers_messages_args_and_tracebacks():
     f.filter(record)
     formatted = logging.Formatter().format(record)
     assert TOKEN not in formatted and formatted.count("[REDACTED]") == 2
-    other = logging.LogRecord("x", logging.INFO, __file__, 1, "bot987654321:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ x", (), None)
+    other = logging.LogRecord("x", logging.INFO, __file__, 1, "bot987654321:AAbbCCddEEffGGhhIIjjKKllMMnnOOppQQ x",
+                              (), None)
     f.filter(other)
     assert "AAbbCC" not in other.getMessage()
 

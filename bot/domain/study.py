@@ -107,7 +107,7 @@ class Result:
     correct: bool
     topic: str  # display name
     difficulty: int
-    kind: str  # single | multi | fill
+    kind: str  # single | multi | fill | ordering | matching
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,8 @@ class Area:
 
 DIFFICULTY_NAMES = {1: "basic questions (●○○)", 2: "intermediate questions (●●○)",
                     3: "hard questions (●●●)"}
-KIND_NAMES = {"single": "single-answer questions", "multi": "“choose N” questions", "fill": "typed answers"}
+KIND_NAMES = {"single": "single-answer questions", "multi": "“choose N” questions", "fill": "typed answers",
+              "ordering": "ordering items", "matching": "matching items"}
 
 
 def weakest_areas(results: Sequence[Result], limit: int = 3) -> tuple[Area, ...]:

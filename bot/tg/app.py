@@ -12,6 +12,7 @@ from telegram import BotCommandScopeAllGroupChats
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot import charts
 from bot.config import Settings
 from bot.content import Bank
 from bot.services.daily import DailyService
@@ -173,6 +174,7 @@ async def run(
     push_interval: float = PUSH_INTERVAL,
     startup_delay: float = STARTUP_FIRST_DELAY,
     per_chat_per_second: float = PER_CHAT_PER_SECOND,
+    warm_charts: bool = True,
 ) -> None:
     """Open the database, migrate, poll Telegram until `stop` is set or SIGTERM/SIGINT arrives, then close.
 
@@ -180,6 +182,7 @@ async def run(
     """
     db = await Database.open(settings.db)
     app: Application | None = None
+    warming: asyncio.Task | None = None
     try:
         await db.migrate()
         app = build_application(settings, bank, db, clock=clock, push_interval=push_interval,
@@ -193,6 +196,10 @@ async def run(
         if not await _connect(app, stop, first_delay=startup_delay):
             log.info("stopped before Telegram could be reached")
             return
+        # The first /progress would otherwise import matplotlib and load its fonts (seconds on a busy
+        # machine); a worker thread does it now, while nobody waits.
+        if warm_charts:
+            warming = asyncio.create_task(asyncio.to_thread(charts.warm), name="warm-charts")
         async with app:
             await app.start()
             await intake.replay()
@@ -205,6 +212,8 @@ async def run(
             await app.stop()  # handles what is queued, then returns
             await intake.confirm()
     finally:
+        if warming is not None:  # a thread cannot be cancelled: let it finish (a second at most)
+            await asyncio.gather(warming, return_exceptions=True)
         if app is not None:
             # Closes the HTTP sessions on every path, a failed start included: no "Unclosed client session".
             await app.bot.shutdown()

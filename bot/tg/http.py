@@ -84,7 +84,7 @@ class AiohttpRequest(BaseRequest):
                 async with self._session.request(method, url, data=_body(request_data), timeout=timeout,
                                                  headers=_headers(request_data)) as response:
                     status, payload = response.status, await response.read()
-            except (TimeoutError, asyncio.TimeoutError) as exc:
+            except TimeoutError as exc:
                 raise TimedOut from exc
             except aiohttp.ClientConnectorError as exc:  # no connection at all: nothing reached Telegram
                 if last:

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
-from telegram.warnings import PTBUserWarning
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from bot.storage.batch import GroupCommit
 from bot.storage.inbox import Inbox

@@ -43,7 +43,8 @@ def daily_text(settings: DailySettings, note: str | None = None) -> str:
 
 def daily_keyboard(settings: DailySettings) -> InlineKeyboardMarkup:
     toggle = (InlineKeyboardButton("Turn off", callback_data=CB_DAILY_TOGGLE.format(state="off"))
-              if settings.enabled else InlineKeyboardButton("Turn on ✅", callback_data=CB_DAILY_TOGGLE.format(state="on")))
+              if settings.enabled
+              else InlineKeyboardButton("Turn on ✅", callback_data=CB_DAILY_TOGGLE.format(state="on")))
     times = [InlineKeyboardButton(("• " if t == settings.time else "") + t,
                                   callback_data=CB_DAILY_TIME.format(hhmm=t.replace(":", ""))) for t in TIMES]
     sizes = [InlineKeyboardButton(("• " if n == settings.size else "") + f"{n} questions",
@@ -51,7 +52,8 @@ def daily_keyboard(settings: DailySettings) -> InlineKeyboardMarkup:
     rows = [[toggle], times[:3], times[3:], sizes[:2], sizes[2:]]
     if settings.open_drill is not None:
         done, size = settings.open_drill
-        rows.insert(0, [InlineKeyboardButton(f"Continue today's drill ({done}/{size} done) ▶", callback_data=CB_RESUME)])
+        rows.insert(0, [InlineKeyboardButton(f"Continue today's drill ({done}/{size} done) ▶",
+                                             callback_data=CB_RESUME)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -74,7 +76,8 @@ def drill_summary(summary: DrillSummary) -> str:
     pct = round(100 * summary.correct / summary.size) if summary.size else 0
     back = ("Nothing is due for review tomorrow — new questions then."
             if not summary.due_tomorrow else
-            f"{summary.due_tomorrow} question{'s' if summary.due_tomorrow != 1 else ''} come back for review by tomorrow.")
+            f"{summary.due_tomorrow} question{'s' if summary.due_tomorrow != 1 else ''} "
+            "come back for review by tomorrow.")
     return "\n".join([
         f"🏁 <b>Daily drill done:</b> {summary.correct}/{summary.size} right ({pct}%).",
         streak_line(summary.streak),

@@ -5,12 +5,11 @@ Also the message that holds practice back while an exam runs (exam_in_the_way).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
 from telegram import InlineKeyboardMarkup
-
-import math
 
 from bot.content import QuestionType
 from bot.content.models import LETTERS
@@ -211,7 +210,8 @@ def exam_result_text(result: Result) -> str:
     ]
     for d in s.domains:
         mark = "✅" if d.scaled >= s.pass_mark else "⚠️"
-        lines.append(f"{mark} {escape(result.domain_names.get(d.domain, d.domain))}: <b>{d.scaled}</b> · {d.right}/{d.total}")
+        name = escape(result.domain_names.get(d.domain, d.domain))
+        lines.append(f"{mark} {name}: <b>{d.scaled}</b> · {d.right}/{d.total}")
     lines += ["", "<i>Scaled scores are an estimate — see /help.</i> Your answers now count in /stats and reviews."]
     return "\n".join(lines)
 
@@ -267,7 +267,8 @@ def exam_review_keyboard(page: ReviewPage) -> InlineKeyboardMarkup:
         nav.append(button("Next ▶", CB_EXAM_REVIEW.format(exam=e, pos=p + 1)))
     rows = [nav] if nav else []
     if page.next_wrong is not None:
-        rows.append([button(f"Next mistake ▶▶ ({page.next_wrong + 1})", CB_EXAM_REVIEW.format(exam=e, pos=page.next_wrong))])
+        rows.append([button(f"Next mistake ▶▶ ({page.next_wrong + 1})",
+                            CB_EXAM_REVIEW.format(exam=e, pos=page.next_wrong))])
     rows.append([button("🏁 Back to the result", CB_EXAM_RESULT.format(exam=e)),
                  button("⚑ Report", CB_REPORT.format(ask=page.asked.ask_id))])  # like every explanation
     return InlineKeyboardMarkup(rows)

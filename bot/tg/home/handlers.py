@@ -96,7 +96,8 @@ async def timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, _ = await meet(update, context)
     arg = " ".join(context.args or []).strip()
     if not arg:
-        await update.effective_message.reply_html(render.timezone_text(user.tz), reply_markup=render.timezone_keyboard())
+        await update.effective_message.reply_html(render.timezone_text(user.tz),
+                                                  reply_markup=render.timezone_keyboard())
         return
     found = find_zone(arg)
     if found.zone is None:

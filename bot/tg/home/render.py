@@ -124,7 +124,8 @@ def timezone_unknown(text: str, suggestions: tuple[str, ...]) -> str:
     lines = [f"“{escape(text[:60])}” is not a time zone I know."]
     if suggestions:
         lines.append("Did you mean " + ", ".join(f"<code>{escape(s)}</code>" for s in suggestions) + "?")
-    lines.append("Use an IANA name such as <code>/timezone Europe/Berlin</code>, <code>/timezone America/Chicago</code> "
+    lines.append("Use an IANA name such as <code>/timezone Europe/Berlin</code>, "
+                 "<code>/timezone America/Chicago</code> "
                  "or <code>/timezone Asia/Kolkata</code>.")
     return "\n".join(lines)
 

@@ -57,7 +57,8 @@ async def _redraw(update: Update, context: ContextTypes.DEFAULT_TYPE, toggled: T
         return
     try:
         await edit_html(context.bot, query.message.chat.id, query.message.message_id,
-                        render.question_text(asked, toggled.selected), render.question_keyboard(asked, toggled.selected))
+                        render.question_text(asked, toggled.selected),
+                        render.question_keyboard(asked, toggled.selected))
     except BadRequest as exc:  # "message is not modified" after a duplicate tap: nothing to change
         log.debug("redraw skipped: %s", exc)
 

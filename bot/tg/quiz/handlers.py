@@ -138,7 +138,8 @@ async def on_submit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _show_choice_result(query, context, ask_id, result)
 
 
-async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, ask_id: int, result: AnswerResult) -> None:
+async def _show_choice_result(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE, ask_id: int,
+                              result: AnswerResult) -> None:
     if result.outcome is not Outcome.recorded:
         await refuse(query, result.outcome, context)
         return

@@ -23,7 +23,8 @@ def item_lines(question: Question, order: Sequence[int], selected: Sequence[int]
     if q.type is QuestionType.ordering:
         placed = " → ".join(LETTERS[p] for p in selected) if selected else "nothing yet"
         return [*lettered, "", f"Your order: <b>{placed}</b>",
-                f"<i>Tap the steps in order, first to last ({len(selected)}/{len(order)} placed); ↩ takes one back.</i>"]
+                f"<i>Tap the steps in order, first to last ({len(selected)}/{len(order)} placed); "
+                "↩ takes one back.</i>"]
     picks = list(selected) or [UNSET] * len(q.pairs)
     prompts = [f"{NUMBERS[i]} {escape(left)} → <b>{LETTERS[picks[i]] if picks[i] != UNSET else '?'}</b>"
                for i, (left, _) in enumerate(q.pairs)]
@@ -34,7 +35,8 @@ def item_lines(question: Question, order: Sequence[int], selected: Sequence[int]
 
 
 def item_rows(question: Question, order: Sequence[int], selected: Sequence[int], *, place: Callable[[int], str],
-              match: Callable[[int, int], str], label: Callable[[int], str], undo: str, submit: str | None) -> list[Row]:
+              match: Callable[[int, int], str], label: Callable[[int], str], undo: str,
+              submit: str | None) -> list[Row]:
     """The buttons: a letter per step (✓ once placed) and ↩; or a row per prompt with a letter per choice."""
     rows: list[Row] = []
     if question.type is QuestionType.ordering:
@@ -49,7 +51,7 @@ def item_rows(question: Question, order: Sequence[int], selected: Sequence[int],
         complete = UNSET not in picks
     control: Row = [("↩ Undo", undo)] if any(p != UNSET for p in selected) else []
     if submit is not None:
-        control.append((f"Submit ✔" if complete else "Submit (finish first)", submit))
+        control.append(("Submit ✔" if complete else "Submit (finish first)", submit))
     if control:
         rows.append(control)
     return rows

@@ -11,7 +11,7 @@ from bot.content import QuestionType
 from bot.content.models import LETTERS
 from bot.domain.streaks import Streak
 from bot.services.quiz import AnswerResult, Asked, Stats
-from bot.tg.common import MAX_MESSAGE, clip
+from bot.tg.common import clip
 from bot.tg.daily.render import streak_line
 from bot.tg.quiz.items import item_lines, item_rows, verdict_lines
 from bot.tg.study.render import report_row, study_controls, study_title
@@ -156,7 +156,8 @@ def fill_result_text(result: AnswerResult) -> str:
     if v.correct:
         head = f"✅ <b>Right!</b> The answer is <b>{escape(v.expected)}</b>."
     elif v.reason == "hedged":
-        head = f"❌ <b>One answer, please</b> — hedging between two does not count. The answer is <b>{escape(v.expected)}</b>."
+        head = ("❌ <b>One answer, please</b> — hedging between two does not count. "
+                f"The answer is <b>{escape(v.expected)}</b>.")
     elif v.close and v.hint:
         head = f"❌ <b>Close, but not quite:</b> {escape(v.hint)}. The answer is <b>{escape(v.expected)}</b>."
     else:

@@ -59,7 +59,8 @@ def report_keyboard(ask_id: int) -> InlineKeyboardMarkup:
 def report_reasons_keyboard(ask_id: int) -> InlineKeyboardMarkup:
     reasons = [InlineKeyboardButton(REASON_LABELS[r], callback_data=CB_REPORT_REASON.format(ask=ask_id, reason=c))
                for c, r in REASON_CODES.items()]
-    return InlineKeyboardMarkup([reasons, [InlineKeyboardButton("Cancel", callback_data=CB_REPORT_CANCEL.format(ask=ask_id))]])
+    cancel = InlineKeyboardButton("Cancel", callback_data=CB_REPORT_CANCEL.format(ask=ask_id))
+    return InlineKeyboardMarkup([reasons, [cancel]])
 
 
 def report_thanks(reason: str, stored: bool) -> str:
@@ -234,7 +235,8 @@ def export_too_big() -> str:
 
 def forget_confirm_text() -> str:
     return ("⚠️ <b>Delete all your data?</b> Your answers, review schedule, streak days, drills, mock exams "
-            "(an open one too), reports and settings will be deleted for good. This cannot be undone. (/export first if you want a copy.)")
+            "(an open one too), reports and settings will be deleted for good. This cannot be undone. "
+            "(/export first if you want a copy.)")
 
 
 def forget_keyboard() -> InlineKeyboardMarkup:
