@@ -1,1 +1,1 @@
-"""mlsquiz: an exam-prep Telegram bot for the AWS Certified Machine Learning – Specialty."""
+"""mlsquiz: an exam-prep Telegram bot for the AWS machine-learning certifications (MLA-C02 by default)."""

@@ -74,6 +74,15 @@ async def test_single_choice_answer_explained_and_counted(bot, standin: StandIn,
     assert "Right!" in edited.plain and q.explanation in edited.plain
     toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
     assert "Right" in toast.params.get("text", "")
+    # One phone screen: the verdict and the short why; the long why behind "Why? ▸".
+    assert len(edited.plain.splitlines()) <= 14 and len(edited.text) <= 1200, edited.plain
+    if q.details:
+        assert q.details[:50] not in edited.plain
+        why = next(b["callback_data"] for b in edited.buttons() if b["text"] == "Why? ▸")
+        mark = len(standin.calls)
+        await standin.tap(USER, edited, why)
+        longer = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
+        assert q.details[:50] in longer.plain and q.explanation in longer.plain
 
     mark = len(standin.calls)
     await standin.send_text(USER, "/stats")

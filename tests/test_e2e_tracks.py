@@ -172,6 +172,8 @@ async def test_a_built_answer_must_be_complete_and_why_shows_the_details(built, 
     _, bank = built
     await say(standin, "/start")
     question = await say(standin, "/quiz")
+    while not question_in(bank, question.text).details:
+        question = await say(standin, "/quiz")
     q = question_in(bank, question.text)
     toast = await tap(standin, question, data_of(question, "s:"), lambda c: c.method == "answerCallbackQuery")
     assert "first, then Submit" in toast.params["text"]
@@ -179,11 +181,14 @@ async def test_a_built_answer_must_be_complete_and_why_shows_the_details(built, 
     await build_answer(standin, bank, USER, question, item_positions(bank, question))
     verdict = await standin.wait_for(lambda c: edit(c) and "Right!" in c.plain, after=mark)
     assert len(verdict.text) < 1600, "a verdict fits one phone screen"
-    if q.details:
-        assert q.details[:40] not in verdict.plain
-        why = await tap(standin, verdict, data_of(verdict, "w:"), edit)
-        assert q.details[:40] in why.plain and "Right!" in why.plain
-        assert not any(b["callback_data"].startswith("w:") for b in why.buttons())
+    assert q.details[:40] not in verdict.plain
+    why = await tap(standin, verdict, data_of(verdict, "w:"), edit)
+    assert q.details[:40] in why.plain and "Right!" in why.plain
+    assert not any(b["callback_data"].startswith("w:") for b in why.buttons())
+    # Tapped again (an old message): nothing changes and nothing more is sent.
+    mark = len(standin.calls)
+    await standin.tap(USER, verdict, data_of(verdict, "w:"))
+    await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
 
 
 async def test_a_topic_drill_keeps_its_header_on_the_verdict(built, standin: StandIn):
@@ -227,3 +232,27 @@ async def test_the_mla_c01_mock_has_ordering_and_matching_items_scored_all_or_no
     review = await tap(standin, result, data_of(result, "xv:"), edit)
     assert "The right order:" in review.plain or "The right pairs:" in review.plain
     assert "You got it right" in review.plain
+
+
+async def test_a_group_picks_its_exam(bot, standin: StandIn):
+    group_id = -1001122334455
+    group = StandIn.group_chat(group_id)
+    standin.admins[group_id] = {USER}
+    mark = len(standin.calls)
+    await standin.membership(group, USER, "left", "member")
+    hello = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == group_id, after=mark)
+    assert "questions for the ML Engineer – Associate, MLA-C02 exam" in hello.plain
+
+    async def in_group(text: str) -> Call:
+        mark = len(standin.calls)
+        await standin.group_text(group, USER, text)
+        return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == group_id, after=mark)
+
+    shown = await in_group("/groupsettings")
+    assert "Exam the questions come from: ML Engineer – Associate, MLA-C02" in shown.plain
+    saved = await in_group("/groupsettings exam mls-c01")
+    assert "Saved" in saved.plain and "Machine Learning – Specialty, MLS-C01" in saved.plain
+    bad = await in_group("/groupsettings exam nope")
+    assert "not an exam I know" in bad.plain and "/groupsettings exam mla-c02" in bad.plain
+    with sqlite3.connect(bot.settings.db) as conn:
+        assert conn.execute("SELECT exam FROM groups WHERE chat_id = ?", (group_id,)).fetchone() == ("mls-c01",)

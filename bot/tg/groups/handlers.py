@@ -104,7 +104,8 @@ async def on_my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             return  # e.g. promoted to admin: nothing to say
         if await svc.joined(chat.id, chat.title):
             group = await svc.group(chat.id)
-            await context.bot.send_message(chat.id, render.group_intro(group.open_to_all), parse_mode=HTML)
+            intro = render.group_intro(group.open_to_all, svc.track(group).exam.short)
+            await context.bot.send_message(chat.id, intro, parse_mode=HTML)
     else:
         await svc.left(chat.id)
         log.info("removed from a group; its round, if any, is stopped")

@@ -24,15 +24,15 @@ def _who(name: str) -> str:
     return escape(name[:32])
 
 
-def group_intro(open_to_all: bool) -> str:
+def group_intro(open_to_all: bool, exam: str) -> str:
     who = "anyone here" if open_to_all else "group admins"
     return (
-        "👋 Hi! I run quick <b>AWS ML Specialty</b> quiz rounds for this group.\n"
+        f"👋 Hi! I run quick quiz rounds for this group, with questions for the <b>{escape(exam)}</b> exam.\n"
         "• /compete starts a round (10 questions; or <code>/compete kinesis 5</code>) — "
         f"{who} can start and /stop it.\n"
         "• Tap a letter to answer: the first tap counts, faster right answers score more.\n"
-        "• /leaderboard shows this week and all time; admins change time per question, who may start and the "
-        "time zone with /groupsettings."
+        "• /leaderboard shows this week and all time; admins change the exam, time per question, who may start "
+        "and the time zone with /groupsettings."
     )
 
 

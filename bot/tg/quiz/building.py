@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.services.quiz import Outcome, Toggle
 from bot.tg.acks import ack
+from bot.tg.common import MAX_MESSAGE
 from bot.tg.quiz import render
 from bot.tg.quiz.handlers import refuse
 from bot.tg.sends import edit_html, send_html
@@ -82,7 +83,7 @@ async def on_why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Under the verdict stay Next (unless a newer question exists, or a run goes on by itself) and Report.
     keyboard = render.answer_keyboard(ask_id, ask.drill_id is not None or not await svc.is_latest(ask.user_id, ask_id))
     message = query.message
-    if message is not None and len(text) <= render.MAX_MESSAGE:
+    if message is not None and len(text) <= MAX_MESSAGE:
         try:
             await edit_html(context.bot, message.chat.id, message.message_id, text, keyboard)
             return
