@@ -19,7 +19,7 @@ from tests.standin import Call, StandIn
 
 USER = 6060
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-FEEDBACK = ("Right", "Not quite", "✅", "❌", "💡")
+FEEDBACK = ("Right!", "Not quite", "✅", "❌", "💡")  # the verdict words, not a prompt that starts "Right after"
 
 
 async def say(standin: StandIn, text: str, user: int = USER) -> Call:

@@ -29,7 +29,7 @@ async def answer_one(standin: StandIn, bank, right: bool) -> None:
         question = await say(standin, "/quiz")
     mark = len(standin.calls)
     await (answer_correctly if right else answer_wrongly)(standin, bank, USER, question)
-    await standin.wait_for(lambda c: c.chat_id == USER and ("Right" in c.text or "Not quite" in c.text), after=mark)
+    await standin.wait_for(lambda c: c.chat_id == USER and ("Right!" in c.text or "Not quite" in c.text), after=mark)
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ async def test_picker_drill_skip_stop_summary_and_retry_missed(env, standin: Sta
 
     q2 = await answer(standin, bank, q1, right=True)
     result = next(c for c in reversed(standin.calls) if c.method == "editMessageText" or
-                  (c.method == "sendMessage" and "Right" in c.plain))
+                  (c.method == "sendMessage" and "Right!" in c.plain))
     assert [b["text"] for b in result.buttons() if b["text"] != "Why? ▸"] == ["⚑ Report"]  # no 'Next' in a run
     assert position(q2) == (2, 10)
     q3 = await answer(standin, bank, q2, right=False)
@@ -274,7 +274,7 @@ async def quiz_and_answer(standin: StandIn, bank, user: int) -> tuple[str, Call]
     mark = len(standin.calls)
     await answer_correctly(standin, bank, user, question)
     explained = await standin.wait_for(
-        lambda c: c.chat_id == user and c.method in ("editMessageText", "sendMessage") and "Right" in c.plain,
+        lambda c: c.chat_id == user and c.method in ("editMessageText", "sendMessage") and "Right!" in c.plain,
         after=mark,
     )
     return question_in(bank, question.text).id, explained

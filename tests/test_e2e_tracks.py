@@ -215,7 +215,7 @@ async def test_the_mla_c01_mock_has_ordering_and_matching_items_scored_all_or_no
     plan = [True, False, True, False, True]
     for number, good in enumerate(plan):
         q = question_in(bank, page.text)
-        assert f"Question {number + 1}/5" in page.plain and "Right" not in page.plain  # no feedback mid-exam
+        assert f"Question {number + 1}/5" in page.plain and "Right!" not in page.plain  # no feedback mid-exam
         positions = [shown_options(page.text).index(s) for s in q.steps] if q.type is QuestionType.ordering else \
             [shown_options(page.text).index(r) for _, r in q.pairs]
         if not good:
