@@ -136,8 +136,8 @@ def item_positions(bank: Bank, call: Call) -> list[int]:
     return [shown.index(right) for _, right in q.pairs]
 
 
-async def build_answer(standin: StandIn, bank: Bank, user: int, call: Call, positions: list[int]) -> None:
-    """Place steps / pick matches at `positions` (see item_positions), each tap redrawn, then Submit."""
+async def build_answer(standin: StandIn, bank: Bank, user: int, call: Call, positions: list[int]) -> dict:
+    """Place steps / pick matches at `positions` (see item_positions), then Submit; returns the Submit update."""
     from bot.content import QuestionType
 
     q = question_in(bank, call.text)
@@ -145,7 +145,7 @@ async def build_answer(standin: StandIn, bank: Bank, user: int, call: Call, posi
     for i, pos in enumerate(positions):
         data = f"o:{ask}:{pos}" if q.type is QuestionType.ordering else f"m:{ask}:{i}:{pos}"
         await standin.tap(user, call, data)  # each person's updates are handled in order: no need to wait
-    await standin.tap(user, call, f"s:{ask}")
+    return await standin.tap(user, call, f"s:{ask}")
 
 
 async def answer_correctly(standin: StandIn, bank: Bank, user: int, call: Call) -> None:

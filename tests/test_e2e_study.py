@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.content import QuestionType
+from bot.domain.study import KIND_NAMES
 from bot.services.tracks import Tracks
 from tests.conftest import FakeClock, RunningBot, answer_correctly, answer_wrongly, question_in, settings_for
 from tests.standin import Call, StandIn
@@ -160,8 +161,7 @@ async def test_a_whole_drill_ends_with_score_and_weakest_areas(env, standin: Sta
     for name, correct, total in re.findall(r"• (.+): (\d+)/(\d+)", call.plain):
         group = [ok for q, ok in zip(asked, marks, strict=True) if name.startswith(("basic", "intermediate", "hard"))
                  and {"basic": 1, "intermediate": 2, "hard": 3}[name.split()[0]] == q.difficulty
-                 or name == {"single": "single-answer questions", "multi": "“choose N” questions",
-                             "fill": "typed answers"}[q.type.value]]
+                 or name == KIND_NAMES[q.type.value]]
         assert (int(correct), int(total)) == (sum(group), len(group)), name
     assert "Weakest here" in call.plain or "no pattern" in call.plain
     assert data_of(call, "sr:")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import correct_positions, question_in
+from tests.conftest import build_answer, correct_positions, item_positions, question_in
 from tests.standin import BOT_ID, BOT_USERNAME, StandIn
 
 _ids = itertools.count(800_001)
@@ -277,6 +277,8 @@ async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank)
     q = question_in(bank, question.text)
     if q.type.value == "fill":
         tap = await standin.send_text(user, q.answer)
+    elif q.type.value in ("ordering", "matching"):
+        tap = await build_answer(standin, bank, user, question, item_positions(bank, question))
     else:
         right = correct_positions(bank, question)
         if q.type.value == "single":
