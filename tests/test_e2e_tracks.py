@@ -256,3 +256,17 @@ async def test_a_group_picks_its_exam(bot, standin: StandIn):
     assert "not an exam I know" in bad.plain and "/groupsettings exam mla-c02" in bad.plain
     with sqlite3.connect(bot.settings.db) as conn:
         assert conn.execute("SELECT exam FROM groups WHERE chat_id = ?", (group_id,)).fetchone() == ("mls-c01",)
+
+
+async def test_a_run_keeps_its_header_while_an_item_is_built(built, standin: StandIn):
+    _, bank = built
+    await say(standin, "/start")
+    topic = bank.topic(bank.questions[0].topic)
+    mark = len(standin.calls)
+    await standin.send_text(USER, f"/drill {topic.id}")
+    first = await standin.wait_for(lambda c: c.method == "sendMessage" and "Topic drill · 1/" in c.plain, after=mark)
+    q = question_in(bank, first.text)
+    ask = data_of(first, "s:").split(":")[1]
+    data = f"o:{ask}:0" if q.type is QuestionType.ordering else f"m:{ask}:0:0"
+    redrawn = await tap(standin, first, data, edit)
+    assert "Topic drill · 1/" in redrawn.plain and {"Skip ⏭", "Stop ⏹"} <= {b["text"] for b in redrawn.buttons()}

@@ -126,7 +126,7 @@ class QuizService:
         return Asked(ask_id, question, order, name, self.bank.topic(question.topic).name, drill, origin)
 
     async def answered_view(self, ask: Ask, question: Question) -> Asked:
-        """The question as it was asked, for its verdict: its run's title and place ("Topic drill · 3/10") kept."""
+        """The question as it was asked, for a redraw or its verdict: its run's title and place kept."""
         drill = None
         if ask.drill_id is not None and (place := await self.repo.drill_place(ask.drill_id)) is not None:
             planned, position = place
@@ -259,8 +259,8 @@ class QuizService:
             return Toggle(Outcome.forged)
         if not await self.repo.set_selected(ask_id, user_id, list(selected)):
             return Toggle(Outcome.already)
-        return Toggle(Outcome.recorded, tuple(selected),
-                      self.asked_view(ask.id, question, ask.option_order, origin=ask.origin))
+        # Redrawn as asked: the run's title and place, the domain names of the user's exam.
+        return Toggle(Outcome.recorded, tuple(selected), await self.answered_view(ask, question))
 
     async def answer_choice(self, ask_id: int, user_id: int, position: int | None,
                             update_id: int | None) -> AnswerResult:
