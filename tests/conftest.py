@@ -19,6 +19,38 @@ from tests.standin import Call, StandIn
 TOKEN = "123456789:TEST-token-for-the-stand-in-aaaaaaaaaaaa"
 
 
+def bank_questions(keep, n: int | None = None) -> list[dict]:
+    """The shipped bank's raw questions (as YAML dicts) that `keep` accepts, at most `n`, in file order."""
+    import yaml
+
+    picked = []
+    for path in sorted((REPO_ROOT / "content" / "questions").glob("*.yaml")):
+        for q in yaml.safe_load(path.read_text())["questions"]:
+            if q.get("status", "active") == "active" and keep(q):
+                picked.append(q)
+                if n is not None and len(picked) == n:
+                    return picked
+    return picked
+
+
+def content_with(root: Path, questions: list[dict], mock: int | None = None) -> Path:
+    """A content folder at `root`: the shipped topics, sources, glossary and exams (mocks of `mock` questions
+    if given), and one question file with `questions`. For tests that need the bank to hold only some kinds."""
+    import yaml
+
+    (root / "questions").mkdir(parents=True)
+    for name in ("topics.yaml", "sources.yaml", "glossary.yaml", "exams.yaml"):
+        (root / name).write_text((REPO_ROOT / "content" / name).read_text())
+    if mock is not None:
+        exams = yaml.safe_load((root / "exams.yaml").read_text())
+        for exam in exams["exams"]:
+            exam["questions"] = mock
+        (root / "exams.yaml").write_text(yaml.safe_dump(exams, sort_keys=False, allow_unicode=True))
+    (root / "questions" / "picked.yaml").write_text(
+        yaml.safe_dump({"questions": questions}, sort_keys=False, allow_unicode=True))
+    return root
+
+
 @pytest.fixture(scope="session")
 def bank() -> Bank:
     return load_bank(REPO_ROOT / "content")

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
-from bot.config import REPO_ROOT
 from bot.content import QuestionType, load_bank
 from tests.conftest import (
     FakeClock,
     RunningBot,
+    bank_questions,
     build_answer,
+    content_with,
     item_positions,
     question_in,
     settings_for,
@@ -96,25 +96,12 @@ async def test_track_shows_the_exams_and_switches_losing_nothing(bot, standin: S
 
 
 def built_content(tmp_path: Path, n: int = 6) -> Path:
-    """The real settings with only ordering and matching questions (n of each) in scope of MLA-C01 and MLA-C02,
-    and mocks of 5 questions, so that every question asked is one of them."""
-    root = tmp_path / "content"
-    (root / "questions").mkdir(parents=True)
-    for name in ("topics.yaml", "sources.yaml", "glossary.yaml"):
-        (root / name).write_text((REPO_ROOT / "content" / name).read_text())
-    exams = yaml.safe_load((REPO_ROOT / "content" / "exams.yaml").read_text())
-    for exam in exams["exams"]:
-        exam["questions"] = 5
-    (root / "exams.yaml").write_text(yaml.safe_dump(exams, sort_keys=False, allow_unicode=True))
-    picked: dict[str, list] = {"ordering": [], "matching": []}
-    for path in sorted((REPO_ROOT / "content" / "questions").glob("*.yaml")):
-        for q in yaml.safe_load(path.read_text())["questions"]:
-            kind = q["type"]
-            if kind in picked and {"mla-c01", "mla-c02"} <= set(q.get("exams", {})) and len(picked[kind]) < n:
-                picked[kind].append(q)
-    (root / "questions" / "built.yaml").write_text(
-        yaml.safe_dump({"questions": picked["ordering"] + picked["matching"]}, sort_keys=False, allow_unicode=True))
-    return root
+    """Only ordering and matching questions (n of each) in scope of MLA-C01 and MLA-C02, and mocks of 5
+    questions, so that every question asked is one of them."""
+    def of(kind: str):
+        return bank_questions(lambda q: q["type"] == kind and {"mla-c01", "mla-c02"} <= set(q.get("exams", {})), n)
+
+    return content_with(tmp_path / "content", of("ordering") + of("matching"), mock=5)
 
 
 @pytest.fixture

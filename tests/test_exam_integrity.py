@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import yaml
 
-from bot.config import REPO_ROOT
 from bot.content import load_bank
-from tests.conftest import FakeClock, RunningBot, question_in, settings_for
+from tests.conftest import FakeClock, RunningBot, bank_questions, content_with, question_in, settings_for
 from tests.standin import Call, StandIn
 
 USER = 5151
@@ -24,24 +22,9 @@ START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 def small_content(tmp_path: Path, n: int = 8, mock: int = 5) -> Path:
-    """The real settings with only `n` single-answer questions in scope of the default exam, and a mock of `mock`."""
-    root = tmp_path / "content"
-    (root / "questions").mkdir(parents=True)
-    for name in ("topics.yaml", "sources.yaml", "glossary.yaml"):
-        (root / name).write_text((REPO_ROOT / "content" / name).read_text())
-    exams = yaml.safe_load((REPO_ROOT / "content" / "exams.yaml").read_text())
-    for exam in exams["exams"]:
-        exam["questions"] = mock
-    (root / "exams.yaml").write_text(yaml.safe_dump(exams, sort_keys=False, allow_unicode=True))
-    picked = []
-    for path in sorted((REPO_ROOT / "content" / "questions").glob("*.yaml")):
-        for q in yaml.safe_load(path.read_text())["questions"]:
-            if (q["type"] == "single" and q.get("status", "active") == "active" and "mla-c02" in q.get("exams", {})
-                    and len(picked) < n):
-                picked.append(q)
-    (root / "questions" / "few.yaml").write_text(yaml.safe_dump({"questions": picked}, sort_keys=False,
-                                                                allow_unicode=True))
-    return root
+    """Only `n` single-answer questions of the default exam, and mocks of `mock` questions."""
+    return content_with(tmp_path / "content", bank_questions(
+        lambda q: q["type"] == "single" and "mla-c02" in q.get("exams", {}), n), mock)
 
 
 @pytest.fixture

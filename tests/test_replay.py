@@ -7,35 +7,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import yaml
 
-from bot.config import REPO_ROOT
 from bot.content import QuestionType, load_bank
 from bot.storage.db import Database
-from tests.conftest import RunningBot, question_in, settings_for
+from tests.conftest import RunningBot, bank_questions, content_with, question_in, settings_for
 from tests.standin import StandIn
 
 USER = 4242
 
 
 def typed_only_content(tmp_path: Path, n: int = 3) -> Path:
-    """A copy of the bank's settings with only `n` typed (fill) questions, so /quiz always asks one."""
-    root = tmp_path / "content"
-    (root / "questions").mkdir(parents=True)
-    for name in ("topics.yaml", "sources.yaml", "glossary.yaml", "exams.yaml"):
-        if (REPO_ROOT / "content" / name).exists():
-            (root / name).write_text((REPO_ROOT / "content" / name).read_text())
-    picked = []
-    for path in sorted((REPO_ROOT / "content" / "questions").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text())
-        for q in data["questions"]:
-            if q["type"] == "fill" and q.get("status", "active") == "active" and len(picked) < n:
-                picked.append(q)
-        if len(picked) == n:
-            head = {k: v for k, v in data.items() if k != "questions"}
-            break
-    (root / "questions" / "typed.yaml").write_text(yaml.safe_dump({**head, "questions": picked}, sort_keys=False))
-    return root
+    """Only `n` typed (fill) questions, so /quiz always asks one."""
+    return content_with(tmp_path / "content", bank_questions(lambda q: q["type"] == "fill", n))
 
 
 async def say(standin: StandIn, text: str) -> dict:

@@ -8,40 +8,24 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-
-from bot.config import REPO_ROOT
 from bot.content import load_bank
-from tests.conftest import FakeClock, RunningBot, answer_wrongly, question_in, settings_for
+from tests.conftest import (
+    FakeClock,
+    RunningBot,
+    answer_wrongly,
+    bank_questions,
+    content_with,
+    question_in,
+    settings_for,
+)
 from tests.standin import Call, StandIn
 
 USER = 6161
 START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
-def content_with(tmp_path: Path, questions: list[dict], name: str) -> Path:
-    root = tmp_path / name
-    (root / "questions").mkdir(parents=True)
-    for f in ("topics.yaml", "sources.yaml", "glossary.yaml"):
-        (root / f).write_text((REPO_ROOT / "content" / f).read_text())
-    exams = yaml.safe_load((REPO_ROOT / "content" / "exams.yaml").read_text())
-    for exam in exams["exams"]:
-        exam["questions"] = 5
-    (root / "exams.yaml").write_text(yaml.safe_dump(exams, sort_keys=False, allow_unicode=True))
-    (root / "questions" / "few.yaml").write_text(yaml.safe_dump({"questions": questions}, sort_keys=False,
-                                                                allow_unicode=True))
-    return root
-
-
 def singles(n: int) -> list[dict]:
-    picked = []
-    for path in sorted((REPO_ROOT / "content" / "questions").glob("*.yaml")):
-        for q in yaml.safe_load(path.read_text())["questions"]:
-            if q["type"] == "single" and "mla-c02" in q.get("exams", {}) and q.get("status", "active") == "active":
-                picked.append(q)
-                if len(picked) == n:
-                    return picked
-    return picked
+    return bank_questions(lambda q: q["type"] == "single" and "mla-c02" in q.get("exams", {}), n)
 
 
 async def say(standin: StandIn, text: str) -> Call:
@@ -53,7 +37,7 @@ async def say(standin: StandIn, text: str) -> Call:
 
 async def test_a_question_removed_from_the_bank_breaks_nothing(tmp_path: Path, standin: StandIn):
     questions = singles(8)
-    full = content_with(tmp_path, questions, "full")
+    full = content_with(tmp_path / "full", questions, mock=5)
     bank = load_bank(full)
     clock = FakeClock(START)
     db = tmp_path / "withdrawn.sqlite3"
@@ -83,7 +67,7 @@ async def test_a_question_removed_from_the_bank_breaks_nothing(tmp_path: Path, s
 
     # A deploy takes out the first question of the exam (answered, with a card) from the bank.
     gone = in_exam[0]
-    smaller = content_with(tmp_path, [q for q in questions if q["id"] != gone], "smaller")
+    smaller = content_with(tmp_path / "smaller", [q for q in questions if q["id"] != gone], mock=5)
     bank2 = load_bank(smaller)
     assert bank2.question(gone) is None
     bot = RunningBot(settings_for(standin, db, MLSQUIZ_CONTENT=str(smaller)), bank2, clock=clock)

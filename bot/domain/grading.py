@@ -16,47 +16,29 @@ followed by a short gloss in parentheses ("runtime (the Neo runtime)").
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from rapidfuzz.distance import OSA
+from bot.domain.words import (
+    ARTICLES,
+    EMPTY_GLOSSARY,
+    FILLER,
+    HEDGES,
+    OPTIONAL,
+    UNITS,
+    Glossary,
+    canonical,
+    fold_glossary,
+    is_number,
+    numbers,
+    typo_ok,
+)
+from bot.domain.words import tokens as tokenize
 
-# Words a learner wraps an answer in ("I think it's ...", "the answer is ..."). Never "not"/"no".
-FILLER = frozenset(
-    """i im ive think thought its it is was the a an answer answers would be probably maybe perhaps guess
-    use using used should we you called named that this which my option choice pick choose
-    believe say id hmm um uh ok okay so well just definitely pretty sure of course please
-    about approximately approx around roughly nearly ie eg""".split()
-)
-# Generic words whose presence or absence changes nothing ("Pipe" = "Pipe mode" = "Pipe input mode").
-OPTIONAL = frozenset(
-    "amazon aws sagemaker mode input algorithm algo service method technique function approach type".split()
-)
-# Units after a number ("4 shards"). A different unit from the expected one is still wrong.
-UNITS = frozenset(
-    """shard shards s sec secs second seconds ms millisecond milliseconds min mins minute minutes h hr hrs hour hours
-    day days week weeks month months kb mb gb tb pb kib mib gib tib percent pct containers container models model
-    instances instance records record nodes node times x layers layer port ports kbps mbps gbps years year""".split()
-)
-ARTICLES = frozenset({"the", "a", "an"})
-HEDGES = frozenset({"or", "either", "vs", "versus"})
+MAX_ATTEMPT_CHARS = 500  # longer input is not an answer to a short-answer question
 _UNITS_SAME = {"s": "second", "sec": "second", "secs": "second", "seconds": "second", "second": "second",
                "min": "minute", "mins": "minute", "minute": "minute", "minutes": "minute",
                "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour", "hours": "hour"}
-
-_NUMBER_WORDS = {
-    w: i
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen".split()
-    )
-}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
-# A minus sign belongs to a number when nothing alphanumeric precedes it: "-20,000" is not "20000".
-_TOKEN = re.compile(r"\d+(?:\.\d+)?/\d+(?:\.\d+)?|(?<![a-z0-9])-?\d+(?:\.\d+)?|[a-z0-9]+")
-MAX_ATTEMPT_CHARS = 500  # longer input is not an answer to a short-answer question
 
 
 @dataclass(frozen=True)
@@ -71,149 +53,6 @@ class Verdict:
 
     def __bool__(self) -> bool:
         return self.correct
-
-
-@dataclass(frozen=True)
-class Glossary:
-    """Synonym groups (abbreviations, current and former names) folded into one token per group."""
-
-    phrases: tuple[tuple[tuple[str, ...], str], ...] = field(default=())  # (tokens, group token), longest first
-    names: tuple[tuple[str, str], ...] = field(default=())  # group token -> the group's first name, for hints
-
-    @classmethod
-    def from_groups(cls, groups: Iterable[Sequence[str]]) -> Glossary:
-        phrases: list[tuple[tuple[str, ...], str]] = []
-        names: list[tuple[str, str]] = []
-        for i, group in enumerate(groups):
-            names.append((f"#g{i}", group[0]))
-            for name in group:
-                toks = tuple(t for t in _numbers(_tokens(name)) if t not in {"amazon", "aws"})
-                if toks:
-                    phrases.append((toks, f"#g{i}"))
-        phrases.sort(key=lambda p: -len(p[0]))
-        return cls(tuple(phrases), tuple(names))
-
-    def display(self, tokens: Iterable[str]) -> str:
-        lookup = dict(self.names)
-        return " ".join(lookup.get(t, t) for t in tokens)
-
-    def __post_init__(self) -> None:
-        # Derived lookups, kept on the instance (outside eq/hash: hashing all phrases per call is slow).
-        built: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-        for phrase in self.phrases:
-            built.setdefault(phrase[0][0][:1], []).append(phrase)
-        object.__setattr__(self, "_by_letter", {k: tuple(v) for k, v in built.items()})
-        object.__setattr__(self, "canonical_cache", {})
-
-    def starting_with(self, letter: str) -> tuple[tuple[tuple[str, ...], str], ...]:
-        """The phrases whose first word starts with `letter`, longest first.
-
-        A word only matches a phrase word with the same first letter (exactly, or as a typo), so
-        these are the only phrases that can start at a word beginning with `letter`.
-        """
-        return self._by_letter.get(letter, ())  # type: ignore[attr-defined]
-
-
-EMPTY_GLOSSARY = Glossary()
-
-
-def _tokens(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = text.replace("'", "").replace("\u2019", "")
-    text = re.sub(r"(?<!\d)/|/(?!\d)", " or ", text)  # "pipe/file" hedges like "pipe or file"; "1/3" stays a fraction
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
-    text = re.sub(r"\bsagemaker ai\b", "sagemaker", text)  # SageMaker's current name adds nothing to an answer
-    return _TOKEN.findall(text)
-
-
-def _numbers(tokens: list[str]) -> list[str]:
-    """Turn number words into digits: 'twenty five' -> '25', 'four' -> '4'."""
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        t = tokens[i]
-        if t in _NUMBER_WORDS or t in _TENS:
-            total, current = 0, 0
-            while i < len(tokens) and (
-                tokens[i] in _NUMBER_WORDS or tokens[i] in _TENS or tokens[i] in _SCALES or tokens[i] == "and"
-            ):
-                w = tokens[i]
-                if w == "and":
-                    if i + 1 < len(tokens) and (tokens[i + 1] in _NUMBER_WORDS or tokens[i + 1] in _TENS):
-                        i += 1
-                        continue
-                    break
-                if w in _NUMBER_WORDS:
-                    current += _NUMBER_WORDS[w]
-                elif w in _TENS:
-                    current += _TENS[w]
-                elif w == "hundred":
-                    current = max(current, 1) * 100
-                else:
-                    total += max(current, 1) * _SCALES[w]
-                    current = 0
-                i += 1
-            out.append(str(total + current))
-            continue
-        out.append(t)
-        i += 1
-    return out
-
-
-def _typo_ok(a: str, b: str) -> bool:
-    """A small typo in a long word: same first letter, letters only, distance scaled to length."""
-    if a == b:
-        return True
-    if not (a.isalpha() and b.isalpha()) or a[0] != b[0]:
-        return False
-    n = min(len(a), len(b))
-    if n < 6:
-        return False
-    allowed = 1 if n < 9 else 2
-    # Optimal string alignment: two swapped letters ("redcue") are one typo, not two.
-    return OSA.distance(a, b, score_cutoff=allowed) <= allowed
-
-
-def _fold_glossary(tokens: list[str], glossary: Glossary) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        for phrase, group in glossary.starting_with(tokens[i][:1]):
-            n = _phrase_at(tokens, i, phrase)
-            if n:
-                out.append(group)
-                i += n
-                break
-        else:
-            out.append(tokens[i])
-            i += 1
-    return out
-
-
-def _phrase_at(tokens: list[str], i: int, phrase: tuple[str, ...]) -> int:
-    """How many tokens from `i` spell `phrase`: word by word (a small typo in each long word), or with one
-    space more or fewer ("Data Brew" for "DataBrew", "databrew" for "Data Brew"), letter for letter."""
-    n = len(phrase)
-    window = tokens[i : i + n]
-    if len(window) == n and all(_typo_ok(w, p) for w, p in zip(window, phrase, strict=True)):
-        return n
-    joined = "".join(phrase)
-    for k in (n + 1, n - 1):
-        if k >= 1 and i + k <= len(tokens) and "".join(tokens[i : i + k]) == joined:
-            return k
-    return 0
-
-
-def canonical(text: str, glossary: Glossary = EMPTY_GLOSSARY) -> list[str]:
-    """Canonical tokens of a text (exposed for tests and for matching topic names)."""
-    cache: dict[str, tuple[str, ...]] = glossary.canonical_cache  # type: ignore[attr-defined]
-    found = cache.get(text)
-    if found is None:
-        toks = [t for t in _numbers(_tokens(text)) if t not in {"amazon", "aws"}]
-        found = tuple(_fold_glossary(toks, glossary))
-        if len(cache) < 10_000:  # the bank's accepted answers, canonicalised again at every answer
-            cache[text] = found
-    return list(found)
 
 
 def _unit(t: str) -> str:
@@ -236,15 +75,15 @@ def _match(attempt: list[str], accepted: list[str]) -> _Match:
         if a in remaining:
             remaining.remove(a)
             continue
-        near = next((t for t in remaining if _typo_ok(t, a)), None)
+        near = next((t for t in remaining if typo_ok(t, a)), None)
         if near is not None:
             remaining.remove(near)
             typo = True
         elif a not in OPTIONAL and a not in UNITS and a not in ARTICLES:
             missing.append(a)
     expected_units = {_unit(a) for a in accepted if a in UNITS}
-    wanted_numbers = [a for a in accepted if _is_number(a)]
-    if len(wanted_numbers) > 1 and [t for t in attempt if _is_number(t)] != wanted_numbers:
+    wanted_numbers = [a for a in accepted if is_number(a)]
+    if len(wanted_numbers) > 1 and [t for t in attempt if is_number(t)] != wanted_numbers:
         # Several numbers are an ordered answer: (2, 16) is not (16, 2).
         missing = missing or wanted_numbers
     if not any(a not in OPTIONAL and a not in ARTICLES and a not in UNITS for a in accepted):
@@ -314,7 +153,7 @@ def _quantity(tokens: list[str]) -> tuple[str, float, float] | None:
     Sizes have two readings (1 GB = 1000 MB or 1024 MiB-style): both are kept, and either matching counts.
     """
     words = [t for t in tokens if t not in FILLER]
-    if len(words) != 2 or not _is_number(words[0]) or "/" in words[0]:
+    if len(words) != 2 or not is_number(words[0]) or "/" in words[0]:
         return None
     number, unit = float(words[0]), words[1]
     if unit in _TIME_WORDS:
@@ -358,7 +197,7 @@ def _gloss_removed(attempt: str) -> str | None:
     m = _PARENTHESIS.match(attempt)
     if not m or not m["outer"].strip():
         return None
-    gloss = _tokens(m["inner"])
+    gloss = tokenize(m["inner"])
     if len(gloss) > GLOSS_MAX_WORDS or any(t in HEDGES or t in _NEGATIONS for t in gloss):
         return None
     return m["outer"]
@@ -381,10 +220,10 @@ def _grade(attempt: str, accepted: Sequence[str], glossary: Glossary) -> Verdict
     accepted = expand_accepted(accepted)
     if len(attempt) > MAX_ATTEMPT_CHARS:
         return Verdict(False, "too_long", expected)
-    raw = [t for t in _numbers(_tokens(attempt)) if t not in {"amazon", "aws"}]
+    raw = [t for t in numbers(tokenize(attempt)) if t not in {"amazon", "aws"}]
     if not [t for t in raw if t not in FILLER]:
         return Verdict(False, "empty", expected)
-    tokens = _fold_glossary(raw, glossary)
+    tokens = fold_glossary(raw, glossary)
     targets = [(i, canonical(a, glossary)) for i, a in enumerate(accepted)]
     targets = [(i, t) for i, t in targets if t]
 
@@ -399,7 +238,7 @@ def _grade(attempt: str, accepted: Sequence[str], glossary: Glossary) -> Verdict
     if whole is None:
         # "sharded by s3 key" for ShardedByS3Key: the same letters, spaced differently.
         squashed = "".join(t for t in raw if t not in FILLER)
-        whole = next(((i, _Match(ok=True)) for i, a in enumerate(accepted) if squashed == "".join(_tokens(a))), None)
+        whole = next(((i, _Match(ok=True)) for i, a in enumerate(accepted) if squashed == "".join(tokenize(a))), None)
     if whole is not None:
         i, m = whole
         return Verdict(True, "typo" if m.typo else ("exact" if i == 0 else "variant"), expected)
@@ -449,17 +288,13 @@ def _near_miss(tokens: list[str], targets: list[tuple[int, list[str]]], expected
 
 def _comparable(wrote: str, wanted: str) -> bool:
     """Two single words a learner could confuse: numbers, named terms, or words that look alike."""
-    if _is_number(wrote) and _is_number(wanted):
+    if is_number(wrote) and is_number(wanted):
         return True
     terms = [t.startswith("#g") for t in (wrote, wanted)]
     if all(terms):  # two named terms: "Streams" for "Firehose", "precision" for "recall"
         return True
     # Two plain words ("file" for "pipe"), not keyboard mash ("asdfjkl", "qqqq").
     return not any(terms) and all(len(t) >= 2 and not re.search(r"[^aeiouy\d]{5,}|(.)\1\1", t) for t in (wrote, wanted))
-
-
-def _is_number(t: str) -> bool:
-    return bool(re.fullmatch(r"-?\d+(?:\.\d+)?(?:/\d+(?:\.\d+)?)?", t))
 
 
 def grade_choice(selected: Iterable[int], correct: Iterable[int]) -> bool:

@@ -11,122 +11,29 @@ and the late tap does not count.
 
 from __future__ import annotations
 
-import enum
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.content import Bank, QuestionType
+from bot.domain import picks
 from bot.domain.clock import require_aware
 from bot.domain.exam import DomainScore, ExamClock, ExamScore, draw, quotas
 from bot.domain.exam import score as score_exam
 from bot.domain.selection import shuffled_order
-from bot.services.quiz import EXAM_ORIGIN, UNSET, Asked, Clock, QuizService, initial_selection
+from bot.services.exam_views import Blueprint, Overview, Page, Past, Paused, Refusal, Result, ReviewPage
+from bot.services.quiz import EXAM_ORIGIN, Clock, QuizService
 from bot.services.tracks import Track
 from bot.storage.exam import Exam, ExamRepo, Item
 from bot.storage.repo import NewAsk
+
+__all__ = ["Blueprint", "ExamService", "Overview", "Page", "Past", "Paused", "Refusal", "Result", "ReviewPage"]
 
 HISTORY_SIZE = 10
 # Mock exams taken before exams became data were all MLS-C01's and stored its domains by these names.
 LEGACY_DOMAINS = {"data-engineering": "1", "eda": "2", "modeling": "3", "ml-ops": "4"}
 LEGACY_EXAM = "mls-c01"
-
-
-class Refusal(enum.Enum):
-    forged = "forged"  # not this user's exam, or a position that does not exist
-    finished = "finished"  # the exam is over
-    paused = "paused"  # the exam is paused: resume first
-    none = "none"  # no such exam / nothing open
-
-
-@dataclass(frozen=True)
-class Page:
-    """One exam question as the user sees it during the exam."""
-
-    exam_id: int
-    position: int
-    size: int
-    asked: Asked
-    selected: tuple[int, ...]  # ticked options; ordering: steps placed, in order; matching: per prompt
-    flagged: bool
-    answered: int
-    remaining: timedelta
-    exam: str = ""  # the exam's short name
-
-
-@dataclass(frozen=True)
-class Overview:
-    exam_id: int
-    size: int
-    position: int
-    unanswered: tuple[int, ...]
-    flagged: tuple[int, ...]
-    remaining: timedelta
-
-
-@dataclass(frozen=True)
-class Paused:
-    exam_id: int
-    size: int
-    answered: int
-    remaining: timedelta
-    started_at: datetime
-
-
-@dataclass(frozen=True)
-class Result:
-    exam_id: int
-    user_id: int
-    chat_id: int
-    score: ExamScore
-    domain_names: dict[str, str]
-    timed_out: bool
-    started_at: datetime
-    finished_at: datetime
-    used: timedelta
-    late: bool = False  # this call was the late tap that found the time up
-    exam: str = ""  # the exam's short name
-
-
-@dataclass(frozen=True)
-class ReviewPage:
-    exam_id: int
-    position: int
-    size: int
-    asked: Asked
-    chosen: tuple[int, ...]  # shown positions picked
-    correct: bool | None  # None: not answered
-    next_wrong: int | None  # the next position answered wrong or not at all, for "next mistake"
-
-
-@dataclass(frozen=True)
-class Past:
-    exam_id: int
-    started_at: datetime
-    score: int
-    right: int
-    total: int
-    timed_out: bool
-    exam: str = ""  # the exam's code, upper case (MLA-C02)
-    pass_mark: int = 720
-
-    @property
-    def passed(self) -> bool:
-        return self.score >= self.pass_mark
-
-
-@dataclass(frozen=True)
-class Blueprint:
-    """What a mock exam of the user's exam looks like, before it starts."""
-
-    exam: str  # short name
-    status_note: str
-    questions: int
-    minutes: int
-    pass_mark: int
-    domains: tuple[tuple[str, int, int], ...]  # (name, weight, questions in a mock)
-    item_types: tuple[str, ...]
 
 
 class ExamService:
@@ -172,7 +79,7 @@ class ExamService:
         question = self.bank.question_or_withdrawn(item.question_id)
         track = self.track(exam)
         asked = self.quiz.asked_view(item.ask_id, question, item.option_order, track=track)
-        selected = item.selected or tuple(initial_selection(question))
+        selected = item.selected or tuple(picks.empty(question.type.value, len(question.pairs)))
         return Page(exam.id, item.position, exam.size, asked, selected, item.flagged, items_answered,
                     self._clock(exam).remaining(self.now()), track.exam.short)
 
@@ -242,36 +149,25 @@ class ExamService:
     async def choose(self, user_id: int, exam_id: int, position: int,
                      option: int) -> Page | Overview | Result | Refusal:
         """A tap on an item: single-answer questions take it and move on; choose-N ones tick or untick it;
-        ordering ones place it next in line."""
-        return await self._change(user_id, exam_id, position, lambda q, sel, n: _tap(q, sel, option, n))
+        ordering ones place it next in line (matching picks go through `match`)."""
+        def tapped(q, selected: tuple[int, ...], n: int) -> list[int] | None:
+            if q.type is QuestionType.single:
+                return [option] if 0 <= option < n else None
+            if q.type is QuestionType.multi:
+                return picks.tick(selected, option, n)
+            return picks.place(selected, option, n) if q.type is QuestionType.ordering else None
+
+        return await self._change(user_id, exam_id, position, tapped)
 
     async def match(self, user_id: int, exam_id: int, position: int, prompt: int,
                     option: int) -> Page | Result | Refusal:
         """Matching: pick the choice at `option` for prompt `prompt` (again clears it)."""
-        def paired(q, selected: tuple[int, ...], n: int) -> list[int] | None:
-            if q.type is not QuestionType.matching or not 0 <= prompt < len(selected) or not 0 <= option < n:
-                return None
-            chosen = list(selected)
-            chosen[prompt] = UNSET if chosen[prompt] == option else option
-            return chosen
-
-        return await self._change(user_id, exam_id, position, paired)
+        return await self._change(user_id, exam_id, position, lambda q, sel, n: picks.pair(sel, prompt, option, n)
+                                  if q.type is QuestionType.matching else None)
 
     async def undo(self, user_id: int, exam_id: int, position: int) -> Page | Result | Refusal:
         """Ordering: take back the step placed last; matching: clear the last prompt's match."""
-        def back(q, selected: tuple[int, ...], n: int) -> list[int] | None:
-            if q.type is QuestionType.ordering:
-                return list(selected[:-1])
-            if q.type is QuestionType.matching:
-                chosen = list(selected)
-                for i in range(len(chosen) - 1, -1, -1):
-                    if chosen[i] != UNSET:
-                        chosen[i] = UNSET
-                        break
-                return chosen
-            return None
-
-        return await self._change(user_id, exam_id, position, back)
+        return await self._change(user_id, exam_id, position, lambda q, sel, n: picks.take_back(q.type.value, sel))
 
     async def _change(self, user_id: int, exam_id: int, position: int, change) -> Page | Overview | Result | Refusal:
         exam = await self._mine(user_id, exam_id)
@@ -283,7 +179,7 @@ class ExamService:
         if item is None:
             return Refusal.forged
         question = self.bank.question_or_withdrawn(item.question_id)
-        current = item.selected or tuple(initial_selection(question))
+        current = item.selected or tuple(picks.empty(question.type.value, len(question.pairs)))
         selected = change(question, current, len(item.option_order))
         if selected is None:
             return Refusal.forged
@@ -477,18 +373,5 @@ class ExamService:
 
 
 def _answered(item: Item) -> bool:
-    """Whether the user picked anything for this exam question (an unmatched matching is all UNSET)."""
-    return any(p != UNSET for p in item.selected)
-
-
-def _tap(question, selected: tuple[int, ...], option: int, n: int) -> list[int] | None:
-    """The selection after tapping the item at `option` (what a tap means depends on the question's type)."""
-    if not 0 <= option < n:
-        return None
-    if question.type is QuestionType.single:
-        return [option]
-    if question.type is QuestionType.multi:
-        return sorted(set(selected) ^ {option})
-    if question.type is QuestionType.ordering:
-        return list(selected) if option in selected else [*selected, option]
-    return None  # matching picks go through ExamService.match
+    """Whether the user picked anything for this exam question."""
+    return picks.picked_any(item.selected)

@@ -15,9 +15,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.content import Bank, Question, QuestionType
+from bot.domain import picks
 from bot.domain.clock import require_aware
 from bot.domain.grading import Glossary, Verdict, grade_choice, grade_matching, grade_ordering, grade_text
 from bot.domain.memory import after_answer
+from bot.domain.picks import UNSET
 from bot.domain.schedule import local_day
 from bot.domain.selection import Seen, pick_next, shuffled_order
 from bot.services.tracks import Track, Tracks
@@ -83,7 +85,6 @@ class Stats:
     elsewhere: int = 0  # answers to questions outside this exam's scope (counted above, in no domain)
 
 
-UNSET = -1  # a matching prompt without a pick yet
 
 
 class QuizService:
@@ -212,38 +213,23 @@ class QuizService:
 
     async def toggle(self, ask_id: int, user_id: int, position: int) -> Toggle:
         """Tick or untick one option of a choose-N question."""
-        def ticked(selected: tuple[int, ...], n: int) -> list[int] | None:
-            return sorted(set(selected) ^ {position}) if 0 <= position < n else None
-
-        return await self._arrange(ask_id, user_id, QuestionType.multi, ticked)
+        return await self._arrange(ask_id, user_id, QuestionType.multi, lambda sel, n: picks.tick(sel, position, n))
 
     async def place(self, ask_id: int, user_id: int, position: int) -> Toggle:
-        """Ordering: put the step shown at `position` next in line (a step placed already stays where it is)."""
-        def placed(selected: tuple[int, ...], n: int) -> list[int] | None:
-            if not 0 <= position < n:
-                return None
-            return list(selected) if position in selected else [*selected, position]
-
-        return await self._arrange(ask_id, user_id, QuestionType.ordering, placed)
+        """Ordering: put the step shown at `position` next in line."""
+        return await self._arrange(ask_id, user_id, QuestionType.ordering,
+                                   lambda sel, n: picks.place(sel, position, n))
 
     async def undo(self, ask_id: int, user_id: int) -> Toggle:
         """Take back the last step placed (ordering) or the last prompt's match (matching)."""
         ask = await self.repo.get_ask(ask_id)
-        if ask is not None and ask.kind == QuestionType.matching.value:
-            return await self._arrange(ask_id, user_id, QuestionType.matching,
-                                       lambda selected, n: _unmatch_last(selected))
-        return await self._arrange(ask_id, user_id, QuestionType.ordering, lambda selected, n: list(selected)[:-1])
+        kind = QuestionType.matching if ask is not None and ask.kind == "matching" else QuestionType.ordering
+        return await self._arrange(ask_id, user_id, kind, lambda sel, n: picks.take_back(kind.value, sel))
 
     async def pair(self, ask_id: int, user_id: int, prompt: int, position: int) -> Toggle:
         """Matching: choose the choice shown at `position` for prompt number `prompt` (tapping it again clears it)."""
-        def paired(selected: tuple[int, ...], n: int) -> list[int] | None:
-            if not 0 <= prompt < len(selected) or not 0 <= position < n:
-                return None
-            chosen = list(selected)
-            chosen[prompt] = UNSET if chosen[prompt] == position else position
-            return chosen
-
-        return await self._arrange(ask_id, user_id, QuestionType.matching, paired)
+        return await self._arrange(ask_id, user_id, QuestionType.matching,
+                                   lambda sel, n: picks.pair(sel, prompt, position, n))
 
     async def _arrange(self, ask_id: int, user_id: int, kind: QuestionType, change) -> Toggle:
         """Change the in-progress selection of an open, unsubmitted question of `kind` (nothing is graded yet)."""
@@ -253,7 +239,7 @@ class QuizService:
         assert ask is not None and question is not None
         if question.type is not kind:
             return Toggle(Outcome.forged)
-        current = ask.selected or initial_selection(question)
+        current = ask.selected or picks.empty(question.type.value, len(question.pairs))
         selected = change(tuple(current), len(ask.option_order))
         if selected is None:
             return Toggle(Outcome.forged)
@@ -387,11 +373,6 @@ class QuizService:
         return Stats(total, correct, domains, track.exam.short, elsewhere)
 
 
-def initial_selection(question: Question) -> list[int]:
-    """What an unanswered question's selection starts as: nothing, or every matching prompt unmatched."""
-    return [UNSET] * len(question.pairs) if question.type is QuestionType.matching else []
-
-
 def grade_selection(question: Question, order: tuple[int, ...], selected: tuple[int, ...] | list[int],
                     *, complete: bool) -> tuple[list[int], bool] | None:
     """(what was picked, as indices into the question's items; right?) for a selection of shown positions.
@@ -416,16 +397,6 @@ def grade_selection(question: Question, order: tuple[int, ...], selected: tuple[
         return None
     picked = sorted(order[p] for p in set(selected))
     return picked, grade_choice(picked, question.correct_indices)
-
-
-def _unmatch_last(selected: tuple[int, ...]) -> list[int]:
-    """Matching's undo: clear the last prompt (in prompt order) that has a match."""
-    chosen = list(selected)
-    for i in range(len(chosen) - 1, -1, -1):
-        if chosen[i] != UNSET:
-            chosen[i] = UNSET
-            break
-    return chosen
 
 
 def _chosen(ask: Ask | None) -> tuple[int, ...]:

@@ -10,7 +10,7 @@ from html import escape
 
 from bot.content import Question, QuestionType
 from bot.content.models import LETTERS
-from bot.services.quiz import UNSET
+from bot.domain.picks import UNSET
 
 Row = list[tuple[str, str]]  # (label, callback data)
 NUMBERS = "①②③④⑤⑥⑦"
