@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/push.py                 # 100,000 subscribers, stand-in not limiting
     .venv/bin/python bench/push.py --limited 1500  # plus: 1,500 subscribers with the stand-in enforcing 30 msg/s
+    .venv/bin/python bench/push.py --history 20 --plans  # side by side: no plans, then a plan for everyone
 
 The bot side is the real Application (HTTP to the stand-in on 127.0.0.1, which runs in its own
 process), the real SQLite file, and the same Pusher the periodic job runs. Subscribers are
@@ -37,14 +38,38 @@ TOKEN = "123456789:BENCH-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 MINUTE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
-def seed(path: Path, n: int) -> None:
-    """n users in UTC, subscribed at 07:00, all due at MINUTE (the schema comes from the real migrations)."""
+def seed(path: Path, n: int, history: int = 0, plans: bool = False) -> None:
+    """n users in UTC, subscribed at 07:00, all due at MINUTE (the schema comes from the real migrations).
+
+    `history`: questions each user has answered once (a card due in the coming days and its review, with an
+    answer time); `plans`: every user also has a plan to an exam 30 days ahead.
+    """
+    exam_date = (MINUTE + timedelta(days=30)).date().isoformat() if plans else None
     with sqlite3.connect(path) as conn:
         conn.executemany(
             "INSERT INTO users (id, chat_id, first_name, tz, created_at, daily_enabled, daily_time, daily_size, "
-            "next_push_at) VALUES (?, ?, 'Bench', 'UTC', ?, 1, '07:00', 5, ?)",
-            ((uid, uid, (MINUTE - timedelta(days=1)).isoformat(), MINUTE.isoformat()) for uid in range(1, n + 1)),
+            "next_push_at, exam_date, reviews) VALUES (?, ?, 'Bench', 'UTC', ?, 1, '07:00', 5, ?, ?, ?)",
+            ((uid, uid, (MINUTE - timedelta(days=1)).isoformat(), MINUTE.isoformat(), exam_date, history)
+             for uid in range(1, n + 1)),
         )
+        if not history:
+            return
+        from bot.domain.memory import after_answer
+        from bot.services.tracks import Tracks
+
+        bank = load_bank(ROOT / "content")
+        questions = [c.id for c in Tracks(bank).get(None).candidates[:history]]
+        answered = MINUTE - timedelta(days=2)
+        card = after_answer(None, True, answered)
+        for start in range(1, n + 1, 10_000):
+            users = range(start, min(start + 10_000, n + 1))
+            conn.executemany(
+                "INSERT INTO cards (user_id, question_id, card, due, reviews) VALUES (?, ?, ?, ?, 1)",
+                ((uid, qid, card.card_json, (card.due + timedelta(hours=i % 72)).isoformat())
+                 for uid in users for i, qid in enumerate(questions)))
+            conn.executemany(
+                "INSERT INTO reviews (user_id, question_id, reviewed_at, rating, seconds) VALUES (?, ?, ?, 3, ?)",
+                ((uid, qid, answered.isoformat(), 20.0 + i % 40) for uid in users for i, qid in enumerate(questions)))
 
 
 def start_standin(*extra: str) -> tuple[subprocess.Popen, str]:
@@ -59,7 +84,8 @@ def stop_standin(proc: subprocess.Popen) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-async def run_case(n: int, rate_limit: bool, max_per_second: float | None) -> dict:
+async def run_case(n: int, rate_limit: bool, max_per_second: float | None, history: int = 0,
+                   plans: bool = False) -> dict:
     extra = ["--max-per-second", str(max_per_second)] if max_per_second else []
     standin, url = start_standin(*extra)
     with tempfile.TemporaryDirectory() as tmp:
@@ -67,7 +93,7 @@ async def run_case(n: int, rate_limit: bool, max_per_second: float | None) -> di
         db = await Database.open(db_path)
         await db.migrate()
         await db.close()
-        seed(db_path, n)
+        seed(db_path, n, history, plans)
         db = await Database.open(db_path)
         settings = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=url, MLSQUIZ_DB=db_path)
         clock_start = time.perf_counter()
@@ -76,13 +102,17 @@ async def run_case(n: int, rate_limit: bool, max_per_second: float | None) -> di
                                 clock=lambda: MINUTE + timedelta(seconds=time.perf_counter() - clock_start))
         async with app:
             pusher = jobs.Pusher(app.bot, app.bot_data["daily"])
+            cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
             t0 = time.perf_counter()
             sent = await pusher.run()
             elapsed = time.perf_counter() - t0
+            cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0
         await db.close()
     counters = stop_standin(standin)
     return {
         "subscribers": n,
+        "history": history,
+        "plans": plans,
         "rate_limiter": rate_limit,
         "standin_limit_per_s": max_per_second,
         "sent": sent,
@@ -90,7 +120,7 @@ async def run_case(n: int, rate_limit: bool, max_per_second: float | None) -> di
         "pushes_per_second": round(sent / elapsed, 1),
         "standin_sends": counters["sends"],
         "standin_cpu_seconds": counters.get("cpu_seconds"),
-        "bot_cpu_seconds": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
+        "bot_cpu_seconds": round(cpu, 2),  # the push only (seeding and start-up not counted)
         "429s": counters["too_many"],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
@@ -100,8 +130,15 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--limited", type=int, default=0, help="also run this many with the stand-in at 30 msg/s")
+    parser.add_argument("--history", type=int, default=0, help="questions each subscriber has answered before")
+    parser.add_argument("--plans", action="store_true",
+                        help="run twice, side by side: without plans, then every subscriber with a plan to exam day")
     args = parser.parse_args()
-    print(json.dumps(await run_case(args.subscribers, rate_limit=False, max_per_second=None)), flush=True)
+    print(json.dumps(await run_case(args.subscribers, rate_limit=False, max_per_second=None,
+                                    history=args.history)), flush=True)
+    if args.plans:
+        print(json.dumps(await run_case(args.subscribers, rate_limit=False, max_per_second=None,
+                                        history=args.history, plans=True)), flush=True)
     if args.limited:
         print(json.dumps(await run_case(args.limited, rate_limit=True, max_per_second=30)), flush=True)
 

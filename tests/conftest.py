@@ -104,7 +104,8 @@ class RunningBot:
         extra = {"clock": self.clock} if self.clock else {}
         self.task = asyncio.create_task(run(self.settings, self.bank, self.stop_event, poll_timeout=1,
                                             handle_signals=False, push_interval=self.push_interval,
-                                            per_chat_per_second=self.chat_rate, warm_charts=False, **extra))
+                                            per_chat_per_second=self.chat_rate, warm_charts=False,
+                                            fit_interval=self.push_interval, **extra))
         await standin.wait_for(lambda c: c.method == "setMyCommands", after=mark)
 
     async def stop(self) -> None:

@@ -78,3 +78,42 @@ async def test_a_rebuild_that_would_break_a_reference_changes_nothing(tmp_path: 
             assert (await conn.execute_fetchall("PRAGMA foreign_keys"))[0][0] == 1
     finally:
         await db.close()
+
+
+async def test_the_review_log_is_backfilled_from_every_answer(tmp_path: Path):
+    db = await Database.open(tmp_path / "db.sqlite3")
+    try:
+        await db.migrate([m for m in discover() if m.version < 9])
+        async with db.tx() as conn:
+            await conn.execute("INSERT INTO users (id, tz, created_at) VALUES (1, 'Asia/Kolkata', 'x')")
+            await conn.execute("INSERT INTO users (id, tz, created_at) VALUES (2, 'UTC', 'x')")
+            answers = [  # (user, question, asked, answered, correct)
+                (1, "a", "2026-11-01T10:00:00+00:00", "2026-11-01T10:00:40+00:00", 1),
+                (1, "a", "2026-11-04T23:00:00+00:00", "2026-11-04T23:00:05+00:00", 0),
+                (1, "b", "2026-11-02T09:00:00+00:00", "2026-11-02T09:01:00+00:00", 1),
+                (1, "a", "2026-11-05T00:30:00+00:00", "2026-11-05T00:30:10+00:00", 1),
+            ]
+            for user, qid, asked, answered, correct in answers:
+                await conn.execute(
+                    "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, asked_at, status, "
+                    "answered_at, correct) VALUES (?, ?, ?, 'single', 'd', 't', ?, 'answered', ?, ?)",
+                    (user, user, qid, asked, answered, correct))
+            await conn.execute(  # asked, never answered: no review
+                "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, asked_at) "
+                "VALUES (2, 2, 'c', 'single', 'd', 't', '2026-11-03T00:00:00+00:00')")
+        await db.migrate()
+        async with db.read() as conn:
+            rows = [tuple(r) for r in await conn.execute_fetchall(
+                "SELECT user_id, question_id, rating, elapsed_days, round(seconds), backfilled FROM reviews "
+                "ORDER BY reviewed_at")]
+            assert rows == [
+                (1, "a", 3, None, 40.0, 1),
+                (1, "b", 3, None, 60.0, 1),
+                (1, "a", 1, 3, 5.0, 1),
+                (1, "a", 3, 1, 10.0, 1),  # the next UTC day (in Kolkata both were on the 5th: UTC, as said)
+            ]
+            users = [tuple(r) for r in await conn.execute_fetchall(
+                "SELECT id, reviews, next_fit_at IS NULL, exam_date, plan_minutes, retention FROM users ORDER BY id")]
+            assert users == [(1, 4, 1, None, 10, 0.9), (2, 0, 1, None, 10, 0.9)]
+    finally:
+        await db.close()

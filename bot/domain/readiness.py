@@ -20,20 +20,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from fsrs import Card, Scheduler
-
 from bot.domain import streaks
 from bot.domain.clock import require_aware
 from bot.domain.exam import SCALED_PASS, scale_fraction
+from bot.domain.memory import DEFAULT_MODEL, Model, retrievability
 
 PRIOR = 0.25  # a blind guess among four options
 PRIOR_WEIGHT = 5  # pseudo-answers at the prior in every domain
 MIN_SEEN = 20  # fewer answered questions than this: too early for a verdict
 CHART_DAYS = 30
-
-# Retrievability depends only on the card and FSRS's default decay, the same as bot/domain/memory.py uses.
-_SCHEDULER = Scheduler(learning_steps=(), relearning_steps=(), enable_fuzzing=False)
-
 
 @dataclass(frozen=True)
 class Known:
@@ -42,14 +37,14 @@ class Known:
     domain: str
     last_correct: bool
     card_json: str | None
+    question_id: str = ""
 
 
-def recall(known: Known, now: datetime) -> float:
-    """The chance the user answers this question right now (see the module docstring)."""
+def recall(known: Known, now: datetime, model: Model = DEFAULT_MODEL) -> float:
+    """The chance the user answers this question right now (see the module docstring), under their memory model."""
     if not known.last_correct or not known.card_json:
         return 0.0
-    card = Card.from_dict(json.loads(known.card_json))
-    return float(_SCHEDULER.get_card_retrievability(card, require_aware(now)))
+    return retrievability(known.card_json, now, model)
 
 
 @dataclass(frozen=True)
@@ -92,7 +87,7 @@ class Readiness:
 
 
 def assess(known: Sequence[Known], weights: Mapping[str, float], now: datetime,
-           pass_mark: int = SCALED_PASS) -> Readiness:
+           pass_mark: int = SCALED_PASS, model: Model = DEFAULT_MODEL) -> Readiness:
     """Per-domain mastery and the exam-weighted expectation, from the questions the user has answered.
 
     `known` are the answered questions in the exam's scope, each with its domain in that exam.
@@ -100,8 +95,57 @@ def assess(known: Sequence[Known], weights: Mapping[str, float], now: datetime,
     total_weight = sum(weights.values()) or 1.0
     domains = []
     for domain, weight in weights.items():
-        mine = [recall(k, now) for k in known if k.domain == domain]
+        mine = [recall(k, now, model) for k in known if k.domain == domain]
         mastery = (sum(mine) + PRIOR * PRIOR_WEIGHT) / (len(mine) + PRIOR_WEIGHT)
+        domains.append(DomainReadiness(domain, weight, len(mine), mastery, pass_mark))
+    expected = sum(d.mastery * d.weight for d in domains) / total_weight
+    return Readiness(len(known), tuple(domains), expected, pass_mark)
+
+
+@dataclass(frozen=True)
+class Learning:
+    """How a user's answers went in one domain: first answers, and reviews after them."""
+
+    first: int = 0
+    first_right: int = 0
+    later: int = 0
+    later_right: int = 0
+
+
+def forecast(known: Sequence[Known], weights: Mapping[str, float], exam_at: datetime, *,
+             unseen: Mapping[str, int], covered: float, learning: Mapping[str, Learning],
+             model: Model = DEFAULT_MODEL, reviews_kept: bool = True, pass_mark: int = SCALED_PASS) -> Readiness:
+    """Mastery on the exam day if the plan is kept: every question of each domain counted, not only those seen.
+
+    - a question answered right counts its FSRS recall projected to the exam (`exam_at`); if it falls due
+      before then and the plan keeps up with reviews, it is reviewed first, so it counts at least what the
+      user's reviews in that domain score;
+    - a question answered wrong comes back for review before the exam: it counts what reviews score;
+    - an unseen question the plan will bring (`covered`, the share the budget allows) counts what reviews
+      score too (it will be seen, then reviewed); one left unseen counts what first answers score.
+    Review and first-answer scores are the user's own, pulled toward the model's retention and a guess.
+    """
+    exam_at = require_aware(exam_at)
+    total_weight = sum(weights.values()) or 1.0
+    domains = []
+    for domain, weight in weights.items():
+        mine = [k for k in known if k.domain == domain]
+        rate = learning.get(domain, Learning())
+        reviewed = (rate.later_right + model.retention * PRIOR_WEIGHT) / (rate.later + PRIOR_WEIGHT)
+        first = (rate.first_right + PRIOR * PRIOR_WEIGHT) / (rate.first + PRIOR_WEIGHT)
+        total = 0.0
+        for k in mine:
+            if not k.last_correct or not k.card_json:
+                total += reviewed
+                continue
+            r = retrievability(k.card_json, exam_at, model)
+            due_before = datetime.fromisoformat(json.loads(k.card_json)["due"]) < exam_at
+            total += max(r, reviewed) if reviews_kept and due_before else r
+        new = unseen.get(domain, 0)
+        coming = round(new * min(max(covered, 0.0), 1.0))
+        total += coming * reviewed + (new - coming) * first
+        count = len(mine) + new
+        mastery = total / count if count else PRIOR
         domains.append(DomainReadiness(domain, weight, len(mine), mastery, pass_mark))
     expected = sum(d.mastery * d.weight for d in domains) / total_weight
     return Readiness(len(known), tuple(domains), expected, pass_mark)

@@ -13,8 +13,10 @@ from rapidfuzz import fuzz, process
 from bot.content import Bank
 from bot.domain import streaks
 from bot.domain.clock import require_aware
+from bot.domain.plan import Phase, Today
 from bot.domain.schedule import at_local, local_day, next_at, reminder_time
 from bot.domain.selection import DomainSkill, Seen, plan_drill, shuffled_order, weakness_weights
+from bot.services.plan import PlanService
 from bot.services.quiz import Asked, Clock, QuizService
 from bot.storage.batch import GroupCommit
 from bot.storage.daily import Claim, DailyRepo, DueUser, NewDrill, PlanInputs, Push
@@ -36,6 +38,7 @@ class DailySettings:
     tz: str
     next_push_local: datetime | None  # in the user's zone
     open_drill: tuple[int, int] | None = None  # (answered, size) of today's unfinished drill
+    planned: bool = False  # a plan to exam day sizes each drill
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class DrillPush:
     day: str
     asked: Asked
     held: bool = False  # a mock exam is running: the drill waits (no feedback mid-exam) until the user resumes it
+    plan: Today | None = None  # what the user's plan wants today, when they have one
+    exam: str = ""  # the exam's code as people write it (MLA-C02)
 
 
 @dataclass(frozen=True)
@@ -91,9 +96,9 @@ def _hhmm(text: str) -> time:
 
 class DailyService:
     def __init__(self, bank: Bank, repo: Repo, daily: DailyRepo, quiz: QuizService, *, clock: Clock,
-                 rng: random.Random):
+                 rng: random.Random, plans: PlanService | None = None):
         self.bank, self.repo, self.daily, self.quiz = bank, repo, daily, quiz
-        self.clock, self.rng = clock, rng
+        self.clock, self.rng, self.plans = clock, rng, plans
         # 10 ms of sends share a commit: a crash can repeat at most those (plus the sends in flight).
         self._sent_writer: GroupCommit[tuple[int, str, int, int]] = GroupCommit(
             lambda sent: self.daily.drills_sent(sent, self.now()), linger=0.01
@@ -118,8 +123,10 @@ class DailyService:
 
     def _view(self, user: User) -> DailySettings:
         push, _ = self.schedule_for(user.daily_enabled, user.daily_time, user.tz, self.now())
+        today = local_day(self.now(), ZoneInfo(user.tz)).isoformat()
         return DailySettings(user.daily_enabled, user.daily_time, user.daily_size, user.tz,
-                             push.astimezone(ZoneInfo(user.tz)) if push else None)
+                             push.astimezone(ZoneInfo(user.tz)) if push else None,
+                             planned=user.exam_date is not None and user.exam_date >= today)
 
     async def settings(self, user_id: int) -> DailySettings:
         user = await self.repo.get_user(user_id)
@@ -129,7 +136,7 @@ class DailyService:
         if drill is None:
             return view
         return DailySettings(view.enabled, view.time, view.size, view.tz, view.next_push_local,
-                             (drill.position, len(drill.questions)))
+                             (drill.position, len(drill.questions)), view.planned)
 
     async def resume(self, user_id: int, chat_id: int) -> Asked | None:
         """Ask again the current question of today's unfinished drill (e.g. after /quiz interrupted it)."""
@@ -154,6 +161,8 @@ class DailyService:
         push, reminder = self.schedule_for(new_enabled, new_time, new_tz, self.now())
         await self.daily.save_settings(user_id, enabled=new_enabled, daily_time=new_time, daily_size=new_size,
                                        tz=new_tz, next_push_at=push, next_reminder_at=reminder)
+        if self.plans is not None and (new_tz != user.tz or new_time != user.daily_time):
+            await self.plans.retime(user_id)
         user = await self.repo.get_user(user_id)
         assert user is not None
         return self._view(user)
@@ -221,13 +230,16 @@ class DailyService:
         if not fresh:
             return ready
         inputs = await self.daily.plan_inputs([uid for uid, _ in fresh])
+        seconds = await self.plans.answer_seconds([u for u, got in inputs.items() if got.user.exam_date]) \
+            if self.plans is not None else {}
         now = self.now()
         planned: list[tuple[PlanInputs, NewDrill, tuple[int, ...]]] = []
+        todays: dict[int, Today | None] = {}
         for user_id, day in fresh:
             got = inputs.get(user_id)
             if got is None or got.user.chat_id is None or got.user.blocked:
                 continue
-            plan = self._plan(got, now)
+            plan, todays[user_id] = self._plan(got, now, seconds.get(user_id, []))
             if not plan:
                 continue
             question = self.bank.askable(plan[0])
@@ -243,7 +255,8 @@ class DailyService:
             asked = self.quiz.asked_view(ask_id, question, order, (1, len(drill.questions)),
                                          track=self.quiz.track(got.user))
             ready.append(DrillPush(drill.user_id, got.user.chat_id, drill.day, asked,
-                                   held=got.exam is not None and got.exam.running))
+                                   held=got.exam is not None and got.exam.running, plan=todays.get(drill.user_id),
+                                   exam=self.quiz.track(got.user).code.upper()))
         return ready
 
     async def _resume(self, push: Push) -> DrillPush | None:
@@ -258,12 +271,25 @@ class DailyService:
         asked = self.quiz.asked_view(ask.id, question, ask.option_order, (1, len(drill.questions)))
         return DrillPush(user.id, user.chat_id, push.day, asked)
 
-    def _plan(self, got: PlanInputs, now: datetime) -> list[str]:
-        """Due reviews first, then new questions weighted toward the user's weakest domains."""
-        size = got.user.daily_size
+    def _plan(self, got: PlanInputs, now: datetime, seconds: list[float]) -> tuple[list[str], Today | None]:
+        """Due reviews first, then new questions weighted toward the user's weakest domains.
+
+        With a plan to exam day, the plan sizes the drill and splits it between new questions and reviews;
+        in its last days the room left is filled with the reviews due soonest (the weakest memories).
+        """
         track = self.quiz.track(got.user)
-        due = [q for q, when in got.cards if when <= now and track.in_scope(q) and self.bank.askable(q)][:size]
+        askable = [(q, when) for q, when in got.cards if track.in_scope(q) and self.bank.askable(q)]
+        due = [q for q, when in askable if when <= now]
         seen = {q: Seen(1, None, when) for q, when in got.cards}
+        today = self.plans.today_for(got.user, track, set(seen), len(due), seconds) if self.plans else None
+        if today is None:
+            size = got.user.daily_size
+            due = due[:size]
+        else:
+            size = today.size
+            due = due[:today.reviews]
+            if today.phase is not Phase.learn:
+                due += [q for q, when in askable if when > now][:today.ahead]
         per_domain: dict[str, list[int]] = {}
         for c in got.skills:
             if (domain := track.domain_of.get(c.question_id)) is not None:
@@ -273,7 +299,7 @@ class DailyService:
         skills = {d: DomainSkill(a, r) for d, (a, r) in per_domain.items()}
         weights = weakness_weights(track.weights, skills)
         return plan_drill(due, track.pools, seen, weights, size, self.rng,
-                          exclude=got.exam.questions if got.exam is not None else ())
+                          exclude=got.exam.questions if got.exam is not None else ()), today
 
     async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int,
                             answered_question: str) -> Asked | DrillSummary | None:

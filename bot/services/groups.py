@@ -368,7 +368,7 @@ class GroupService:
                 elapsed_ms=max(0, int(elapsed / timedelta(milliseconds=1))), points=pts, update_id=p.update_id,
                 question_id=p.question.id, kind=p.question.type.value, domain=self.bank.domain_of(p.question).id,
                 topic=p.question.topic, option_order=order, response=json.dumps([order[p.shown]]),
-                asked_at=p.round.opened_at, memory=after_answer(player.card, correct, p.at),
+                asked_at=p.round.opened_at, memory=after_answer(player.card, correct, p.at, player.model, tz),
                 progress=DayProgress(local_day(p.at, tz).isoformat(), player.daily_size or DEFAULT_GOAL),
                 answered_at=p.at,
             )))

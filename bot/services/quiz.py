@@ -18,7 +18,7 @@ from bot.content import Bank, Question, QuestionType
 from bot.domain import picks
 from bot.domain.clock import require_aware
 from bot.domain.grading import Glossary, Verdict, grade_choice, grade_matching, grade_ordering, grade_text
-from bot.domain.memory import after_answer
+from bot.domain.memory import DEFAULT_MODEL, after_answer
 from bot.domain.picks import UNSET
 from bot.domain.schedule import local_day
 from bot.domain.selection import Seen, pick_next, shuffled_order
@@ -347,7 +347,8 @@ class QuizService:
         now = self.now()
         user = await self.repo.get_user(ask.user_id)
         tz = ZoneInfo(user.tz if user else self.default_tz)
-        memory = after_answer(await self.repo.get_card(ask.user_id, ask.question_id), correct, now)
+        memory = after_answer(await self.repo.get_card(ask.user_id, ask.question_id), correct, now,
+                              user.model if user else DEFAULT_MODEL, tz)
         progress = DayProgress(local_day(now, tz).isoformat(), user.daily_size if user else 5)
         return await self.repo.record_answer(
             ask_id=ask.id, user_id=ask.user_id, correct=correct, response=response, update_id=update_id,

@@ -240,6 +240,12 @@ class DailyRepo:
                   json.dumps(d.first.option_order) if d.first.option_order is not None else None, iso(now), drill_id)
                  for d, (drill_id, ask_id) in pairs],
             )
+            # The drill is the day's goal: a plan sizes it day by day (and a bank running short makes it smaller).
+            await conn.executemany(
+                "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 0, 0, ?) "
+                "ON CONFLICT (user_id, day) DO UPDATE SET goal = excluded.goal",
+                [(d.user_id, d.day, len(d.questions)) for d in drills],
+            )
             await conn.executemany(
                 "UPDATE pushes SET drill_id = ?, ask_id = ? WHERE user_id = ? AND day = ? AND kind = 'drill'",
                 [(drill_id, ask_id, d.user_id, d.day) for d, (drill_id, ask_id) in pairs],

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.domain.competition import Scored
-from bot.domain.memory import Memory
+from bot.domain.memory import DEFAULT_MODEL, Memory, Model
 from bot.storage.db import Database
 from bot.storage.repo import DayProgress
+from bot.storage.reviews import REVIEW_COUNT, REVIEW_INSERT, review_count_row, review_row
 
 
 def _iso(t: datetime) -> str:
@@ -103,6 +104,7 @@ class PlayerContext:
     tz: str | None
     daily_size: int | None
     card: str | None
+    model: Model = DEFAULT_MODEL  # the player's memory model (FSRS parameters and retention)
 
 
 @dataclass(frozen=True)
@@ -258,14 +260,15 @@ class GroupRepo:
                 f"WITH k(r, u, q) AS (VALUES {values}) "  # noqa: S608 (placeholders only)
                 "SELECT k.r, k.u, k.q, (SELECT json_group_array(json_array(ra.position, ra.correct)) "
                 "  FROM round_answers ra WHERE ra.round_id = k.r AND ra.user_id = k.u) AS before, "
-                "u.tz, u.daily_size, c.card FROM k LEFT JOIN users u ON u.id = k.u "
+                "u.tz, u.daily_size, c.card, u.memory_params, u.retention FROM k LEFT JOIN users u ON u.id = k.u "
                 "LEFT JOIN cards c ON c.user_id = k.u AND c.question_id = k.q",
                 [v for key in keys for v in key],
             )
         found = {}
         for r in rows:
             before = {int(p): bool(c) for p, c in json.loads(r["before"] or "[]")}
-            found[(r[0], r[1], r[2])] = PlayerContext(before, r["tz"], r["daily_size"], r["card"])
+            found[(r[0], r[1], r[2])] = PlayerContext(before, r["tz"], r["daily_size"], r["card"],
+                                                  Model.of(r["memory_params"], r["retention"]))
         return found
 
     async def record_answers(self, answers: list[NewAnswer]) -> list[int | str]:
@@ -341,6 +344,10 @@ class GroupRepo:
                 "correct = correct + excluded.correct",
                 [(a.user_id, a.progress.day, int(a.correct), a.progress.goal) for _, a in accepted],
             )
+            await conn.executemany(REVIEW_INSERT, [
+                review_row(a.user_id, a.question_id, ask_ids[i], a.answered_at, a.memory, a.elapsed_ms / 1000)
+                for i, a in accepted])
+            await conn.executemany(REVIEW_COUNT, [review_count_row(a.user_id, a.answered_at) for _, a in accepted])
         for i, _ in accepted:
             outcome[i] = ask_ids[i]
         return outcome

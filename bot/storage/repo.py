@@ -6,8 +6,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain.memory import Memory
+from bot.domain.memory import DEFAULT_MODEL, Memory, Model
 from bot.storage.db import Database
+from bot.storage.reviews import REVIEW_COUNT, REVIEW_INSERT, review_count_row, review_row
 
 
 def iso(t: datetime) -> str:
@@ -30,6 +31,10 @@ class User:
     daily_size: int = 5
     blocked: bool = False
     exam: str | None = None  # the exam they study for; None: the bank's default
+    exam_date: str | None = None  # the planned exam day (YYYY-MM-DD, their calendar); None: no plan
+    plan_minutes: int = 10
+    model: Model = DEFAULT_MODEL  # how their memory is modelled (own FSRS parameters, desired retention)
+    reviews: int = 0
 
 
 def _user(row) -> User:
@@ -44,6 +49,10 @@ def _user(row) -> User:
         daily_size=row["daily_size"],
         blocked=row["blocked_at"] is not None,
         exam=row["exam"],
+        exam_date=row["exam_date"],
+        plan_minutes=row["plan_minutes"],
+        model=Model.of(row["memory_params"], row["retention"]),
+        reviews=row["reviews"],
     )
 
 
@@ -296,7 +305,7 @@ class Repo:
                         return False
             cur = await conn.execute(
                 "UPDATE asks SET status = 'answered', answered_at = ?, correct = ?, response = ?, answer_update = ? "
-                "WHERE id = ? AND user_id = ? AND status = 'open' RETURNING question_id",
+                "WHERE id = ? AND user_id = ? AND status = 'open' RETURNING question_id, asked_at",
                 (iso(now), int(correct), response, update_id, ask_id, user_id),
             )
             row = await cur.fetchone()
@@ -310,6 +319,9 @@ class Repo:
                     "reviews = reviews + 1, lapses = lapses + excluded.lapses",
                     (user_id, row["question_id"], memory.card_json, iso(memory.due), 0 if correct else 1),
                 )
+                await conn.execute(REVIEW_INSERT, review_row(user_id, row["question_id"], ask_id, now, memory,
+                                                             (now - from_iso(row["asked_at"])).total_seconds()))
+                await conn.execute(REVIEW_COUNT, review_count_row(user_id, now))
             if progress is not None:
                 await conn.execute(
                     "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, ?) "

@@ -18,6 +18,7 @@ from bot.content import Bank
 from bot.services.daily import DailyService
 from bot.services.exam import ExamService
 from bot.services.groups import GroupService
+from bot.services.plan import PlanService
 from bot.services.progress import ProgressService
 from bot.services.quiz import Clock, QuizService
 from bot.services.study import StudyService
@@ -27,6 +28,7 @@ from bot.storage.db import Database
 from bot.storage.exam import ExamRepo
 from bot.storage.groups import GroupRepo
 from bot.storage.inbox import Inbox
+from bot.storage.plan import PlanRepo
 from bot.storage.repo import Repo
 from bot.storage.study import StudyRepo
 from bot.tg import commands
@@ -37,11 +39,13 @@ from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
 from bot.tg.limits import PER_CHAT_PER_SECOND, ChatRateLimiter
 from bot.tg.ordering import PerUserOrder
+from bot.tg.plan import jobs as plan_jobs
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits for news
 PUSH_INTERVAL = 20.0  # seconds between looks at who is due for a drill or reminder
+FIT_INTERVAL = 60.0  # seconds between looks at whose memory model is due for a fit
 MAX_CONCURRENT_UPDATES = 128  # updates handled at once (each person's still one at a time)
 
 
@@ -51,7 +55,8 @@ def _utc_now() -> datetime:
 
 def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Clock = _utc_now,
                       push_interval: float = PUSH_INTERVAL, rate_limit: bool = True,
-                      per_chat_per_second: float = PER_CHAT_PER_SECOND) -> Application:
+                      per_chat_per_second: float = PER_CHAT_PER_SECOND,
+                      fit_interval: float = FIT_INTERVAL) -> Application:
     assert settings.telegram_bot_token is not None
     token = settings.telegram_bot_token.get_secret_value()
     builder = (
@@ -85,11 +90,13 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     tracks = Tracks(bank)  # every exam's view of the bank, built once
     quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng, tracks=tracks)
     app.bot_data["quiz"] = quiz
-    app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng)
     exams = ExamRepo(db)
+    plans = PlanService(bank, repo, PlanRepo(db), exams, tracks, clock=clock)
+    app.bot_data["plan"] = plans
+    app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng, plans=plans)
     app.bot_data["exam"] = ExamService(bank, exams, quiz, clock=clock, rng=rng)
     app.bot_data["progress"] = ProgressService(bank, exams, repo, clock=clock, default_tz=settings.default_tz,
-                                               tracks=tracks)
+                                               tracks=tracks, plans=plans)
     app.bot_data["study"] = StudyService(bank, repo, StudyRepo(db), quiz, clock=clock, rng=rng,
                                          admin_ids=settings.admin_ids)
     app.bot_data["groups"] = GroupService(bank, GroupRepo(db), clock=clock, rng=rng,
@@ -100,6 +107,12 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
                                 job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
     # Exams whose time ran out while nobody tapped are finished and scored here.
     app.job_queue.run_repeating(exam.exam_tick, interval=push_interval, first=1.0, name="exam-timeout",
+                                job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    # The plan's own messages (the evening before an exam, the question after it), claimed in the database.
+    app.job_queue.run_repeating(plan_jobs.plan_tick, interval=push_interval, first=1.0, name="plan",
+                                job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+    # Learners' own memory models, refitted weekly; a few per tick so that a backlog never hogs the bot.
+    app.job_queue.run_repeating(plan_jobs.fit_tick, interval=fit_interval, first=fit_interval, name="fit",
                                 job_kwargs={"misfire_grace_time": None, "coalesce": True, "max_instances": 1})
     groups.schedule(app)  # rounds' timers and the Monday winners, from the database
     return app
@@ -175,6 +188,7 @@ async def run(
     startup_delay: float = STARTUP_FIRST_DELAY,
     per_chat_per_second: float = PER_CHAT_PER_SECOND,
     warm_charts: bool = True,
+    fit_interval: float = FIT_INTERVAL,
 ) -> None:
     """Open the database, migrate, poll Telegram until `stop` is set or SIGTERM/SIGINT arrives, then close.
 
@@ -186,7 +200,7 @@ async def run(
     try:
         await db.migrate()
         app = build_application(settings, bank, db, clock=clock, push_interval=push_interval,
-                                per_chat_per_second=per_chat_per_second)
+                                per_chat_per_second=per_chat_per_second, fit_interval=fit_interval)
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT) if handle_signals else ():

@@ -15,6 +15,8 @@ from bot.tg.exam import handlers as exam
 from bot.tg.groups import handlers as groups
 from bot.tg.home import handlers as home
 from bot.tg.home import render as home_render
+from bot.tg.plan import handlers as plan
+from bot.tg.plan import render as plan_render
 from bot.tg.progress import handlers as progress
 from bot.tg.quiz import building
 from bot.tg.quiz import handlers as quiz
@@ -36,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("quiz", "one question now", quiz.quiz),
     Command("stats", "your answers, accuracy per exam domain and streak", quiz.stats),
     Command("daily", "a short drill every day at your time: /daily 07:30, /daily off", daily.daily),
+    Command("plan", "a plan to your exam date: /plan 2027-02-15, /plan minutes 15, /plan off", plan.plan),
     Command("timezone", "your time zone for drills and streaks: /timezone Europe/Berlin", home.timezone),
     Command("track", "the exam you study for (MLA-C02 unless you switch): /track mla-c01", home.track),
     Command("exam", "a timed mock of your exam with a scaled score; /exam history", exam.exam_command),
@@ -103,6 +106,13 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(home.on_zone, pattern=home_render.CB_PATTERN_ZONE))
     app.add_handler(CallbackQueryHandler(daily.on_quiz_button, pattern=daily_render.CB_PATTERN_QUIZ))
     app.add_handler(CallbackQueryHandler(daily.on_resume_drill, pattern=daily_render.CB_PATTERN_RESUME))
+    app.add_handler(CallbackQueryHandler(plan.on_quick, pattern=plan_render.CB_PATTERN_QUICK))
+    app.add_handler(CallbackQueryHandler(plan.on_month, pattern=plan_render.CB_PATTERN_MONTH))
+    app.add_handler(CallbackQueryHandler(plan.on_day, pattern=plan_render.CB_PATTERN_DAY))
+    app.add_handler(CallbackQueryHandler(plan.on_minutes, pattern=plan_render.CB_PATTERN_MINUTES))
+    app.add_handler(CallbackQueryHandler(plan.on_off, pattern=plan_render.CB_PATTERN_OFF))
+    app.add_handler(CallbackQueryHandler(plan.on_nothing, pattern=plan_render.CB_PATTERN_NOTHING))
+    app.add_handler(CallbackQueryHandler(plan.on_outcome, pattern=plan_render.CB_PATTERN_OUTCOME))
     for pattern, callback in exam.BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=pattern))
     study.register(app)

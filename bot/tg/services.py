@@ -6,6 +6,7 @@ from telegram.ext import ContextTypes
 
 from bot.services.daily import DailyService
 from bot.services.exam import ExamService
+from bot.services.plan import PlanService
 from bot.services.progress import ProgressService
 from bot.services.quiz import QuizService
 from bot.services.study import StudyService
@@ -29,3 +30,7 @@ def progress_service(context: ContextTypes.DEFAULT_TYPE) -> ProgressService:
 
 def study_service(context: ContextTypes.DEFAULT_TYPE) -> StudyService:
     return context.application.bot_data["study"]
+
+
+def plan_service(context: ContextTypes.DEFAULT_TYPE) -> PlanService:
+    return context.application.bot_data["plan"]

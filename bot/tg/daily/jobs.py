@@ -17,7 +17,9 @@ from telegram.ext import ContextTypes
 
 from bot.services.daily import DailyService, DrillPush
 from bot.storage.daily import Push
+from bot.tg.common import clip
 from bot.tg.daily import render
+from bot.tg.plan import render as plan_render
 from bot.tg.quiz import render as quiz_render
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,8 @@ class Pusher:
         # A running mock exam comes first: the drill is announced, and starts when the user taps for it.
         text, keyboard = ((render.drill_held_by_exam(asked), render.drill_held_keyboard()) if push.held
                           else (quiz_render.question_text(asked), quiz_render.question_keyboard(asked)))
+        if push.plan is not None:  # the plan's line: days to go, and what it wants today
+            text = clip(plan_render.drill_line(push.plan, push.exam) + "\n\n" + text)
         try:
             message = await self.bot.send_message(push.chat_id, text, parse_mode=ParseMode.HTML,
                                                   reply_markup=keyboard)

@@ -26,12 +26,13 @@ def daily_text(settings: DailySettings, note: str | None = None) -> str:
     lines = []
     if note:
         lines += [note, ""]
+    size = "your plan's questions (/plan)" if settings.planned else f"{settings.size} questions"
     if settings.enabled and settings.next_push_local is not None:
         when = settings.next_push_local.strftime("%a %d %b, %H:%M")
-        lines.append(f"☀️ <b>Daily drill: on</b> — {settings.size} questions every day at "
+        lines.append(f"☀️ <b>Daily drill: on</b> — {size} every day at "
                      f"<b>{settings.time}</b> ({escape(settings.tz)}). Next: {when}.")
     else:
-        lines.append(f"☀️ <b>Daily drill: off.</b> Turn it on to get {settings.size} questions every day "
+        lines.append(f"☀️ <b>Daily drill: off.</b> Turn it on to get {size} every day "
                      f"at {settings.time} ({escape(settings.tz)}).")
     lines += [
         "",
@@ -49,7 +50,8 @@ def daily_keyboard(settings: DailySettings) -> InlineKeyboardMarkup:
                                   callback_data=CB_DAILY_TIME.format(hhmm=t.replace(":", ""))) for t in TIMES]
     sizes = [InlineKeyboardButton(("• " if n == settings.size else "") + f"{n} questions",
                                   callback_data=CB_DAILY_SIZE.format(n=n)) for n in SIZES]
-    rows = [[toggle], times[:3], times[3:], sizes[:2], sizes[2:]]
+    # With a plan, the plan sizes each drill: size buttons would only confuse.
+    rows = [[toggle], times[:3], times[3:]] + ([] if settings.planned else [sizes[:2], sizes[2:]])
     if settings.open_drill is not None:
         done, size = settings.open_drill
         rows.insert(0, [InlineKeyboardButton(f"Continue today's drill ({done}/{size} done) ▶",

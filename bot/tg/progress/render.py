@@ -7,6 +7,7 @@ from html import escape
 from bot.domain.readiness import MIN_SEEN
 from bot.services.progress import Progress
 from bot.tg.common import clip, plural
+from bot.tg.plan.render import memory_line
 
 
 def progress_text(progress: Progress) -> str:
@@ -57,7 +58,25 @@ def progress_text(progress: Progress) -> str:
         f"Last 30 days: {plural(progress.answered_in_window, 'answer')}."
         + ("" if answered else " None of them in this exam's domains yet."),
     ]
+    if progress.forecast is not None:
+        lines += ["", *forecast_lines(progress)]
+    if progress.memory is not None:
+        lines += ["", memory_line(progress.memory)]
     return clip("\n".join(lines))
+
+
+def forecast_lines(progress: Progress) -> list[str]:
+    """The plan's forecast for the exam day."""
+    f = progress.forecast
+    r = f.readiness
+    if progress.readiness.verdict in ("new", "early"):
+        return [f"📅 <b>On exam day ({f.day:%a} {f.day.day} {f.day:%b})</b>: a forecast once you have answered "
+                f"{MIN_SEEN} different questions."]
+    mark = "✅" if r.predicted >= progress.pass_mark else "⚠️"
+    return [f"📅 <b>On exam day ({f.day:%a} {f.day.day} {f.day:%b})</b>, if you keep to the plan: predicted "
+            f"<b>{r.predicted}</b> / 1000 (pass mark {progress.pass_mark}) {mark}",
+            f"Most to gain: {escape(f.needs_time)}. <i>What you have learned, recalled on that day (FSRS), plus "
+            "what the plan still brings, at the rate you answer reviews and first tries.</i>"]
 
 
 def progress_caption(progress: Progress) -> str:

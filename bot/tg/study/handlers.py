@@ -14,13 +14,14 @@ from bot.services.exam import ReviewPage
 from bot.services.quiz import AnswerResult
 from bot.services.study import KINDS, Moved, NoMatch, NothingDue, Started, Summary
 from bot.tg.acks import ack
-from bot.tg.common import HTML
+from bot.tg.common import HTML, clip
 from bot.tg.exam import render as exam_render
 from bot.tg.exam.handlers import exam_in_the_way
 from bot.tg.people import meet
+from bot.tg.plan import render as plan_render
 from bot.tg.quiz import render as quiz_render
 from bot.tg.quiz.handlers import on_unknown_command, send_asked
-from bot.tg.services import exam_service, quiz_service, study_service
+from bot.tg.services import exam_service, plan_service, quiz_service, study_service
 from bot.tg.study import render
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ async def reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not svc.is_admin(update.effective_user.id):
         await on_unknown_command(update, context)
         return
-    await update.effective_message.reply_html(render.reports_text(await svc.reports()))
+    outcomes = plan_render.outcomes_text(await plan_service(context).outcome_counts())
+    await update.effective_message.reply_html(clip(render.reports_text(await svc.reports()) + "\n\n" + outcomes))
 
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
