@@ -28,10 +28,11 @@ CREATE UNIQUE INDEX reviews_one_per_ask ON reviews (ask_id) WHERE ask_id IS NOT 
 
 -- Every answer so far, as the review log it would have written. Honest but for one thing: the days between
 -- two answers are counted in UTC (the time zone each answer was given in is not known), hence `backfilled`.
+-- A mock exam's answers are settled at its end, so they have no answer time of their own.
 INSERT INTO reviews (user_id, question_id, ask_id, reviewed_at, rating, elapsed_days, seconds, backfilled)
 SELECT user_id, question_id, id, answered_at, CASE WHEN correct = 1 THEN 3 ELSE 1 END,
        CAST(julianday(date(answered_at)) - julianday(date(prev)) AS INTEGER),
-       (julianday(answered_at) - julianday(asked_at)) * 86400.0, 1
+       CASE WHEN origin = 'exam' THEN NULL ELSE (julianday(answered_at) - julianday(asked_at)) * 86400.0 END, 1
 FROM (SELECT a.*, LAG(answered_at) OVER (PARTITION BY user_id, question_id ORDER BY answered_at, id) AS prev
       FROM asks a WHERE status = 'answered' AND answered_at IS NOT NULL)
 ORDER BY answered_at, id;
@@ -61,6 +62,8 @@ CREATE TABLE plan_events (
     status      TEXT    NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'claimed', 'sent', 'skipped')),
     claimed_at  TEXT,
     sent_at     TEXT,
+    forecast    INTEGER,                                 -- eve: the scaled score forecast for the next day, kept
+                                                         -- to set against how the exam went
     PRIMARY KEY (user_id, exam_date, kind)
 );
 CREATE INDEX plan_events_due ON plan_events (due_at) WHERE status IN ('pending', 'claimed');
@@ -70,7 +73,7 @@ CREATE TABLE exam_outcomes (
     user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     exam_date    TEXT    NOT NULL,
     exam         TEXT    NOT NULL,                       -- the exam code of their track then
-    predicted    INTEGER,                                -- the plan's forecast scaled score for that day
+    predicted    INTEGER,                                -- the forecast made the evening before (NULL: none)
     outcome      TEXT    CHECK (outcome IN ('passed', 'not_yet', 'skipped')),   -- NULL: asked, no answer yet
     asked_at     TEXT    NOT NULL,
     answered_at  TEXT,

@@ -123,10 +123,14 @@ async def test_thirty_days_to_the_exam_with_days_skipped(small, standin: StandIn
             assert ("mock exam day" in drill.plain) == (days_left in rules.MOCK_DAYS_BEFORE)
         else:
             assert f"📅 {days_left} days to MLA-C02 · today " in drill.plain, drill.plain
+        if i == 1:  # /plan's "Today" is today's drill once it has been sent, not a fresh share on top of it
+            assert f"<b>Today</b>: your drill, 0 of {sizes[i]} answered" in (await say(standin, "/plan")).text
         if i not in SKIPPED:
             answered = await take(standin, bank, drill, wrong_every=4)
             assert len(answered) == sizes[i]
             seen.update(answered)
+        if i == 1:
+            assert f"your drill is done ({sizes[i]} questions)" in (await say(standin, "/plan")).plain
         if day == cutoff:
             # Every question of the exam has been answered at least once by a week before the date.
             assert seen == {q.id for q in bank.questions}, len(seen)
@@ -162,6 +166,10 @@ async def test_thirty_days_to_the_exam_with_days_skipped(small, standin: StandIn
         assert conn.execute("SELECT exam_date FROM users WHERE id = ?", (USER,)).fetchone() == (None,)
         assert conn.execute("SELECT kind, status FROM plan_events ORDER BY kind").fetchall() == [
             ("eve", "sent"), ("outcome", "sent")]
+        # The outcome sits beside the forecast made the evening before, not one made after the exam.
+        eve_forecast = conn.execute("SELECT forecast FROM plan_events WHERE kind = 'eve'").fetchone()[0]
+        assert 100 <= eve_forecast <= 1000
+        assert conn.execute("SELECT predicted, outcome FROM exam_outcomes").fetchall() == [(eve_forecast, "passed")]
 
 
 async def test_plan_commands_buttons_and_bad_input(small, standin: StandIn):
@@ -196,7 +204,8 @@ async def test_plan_commands_buttons_and_bad_input(small, standin: StandIn):
     assert nav == ["‹ Jan", "Mar ›"]
     picked = await tap(standin, picker, "pd:20270215")
     assert "MLA-C02 on Mon 15 Feb 2027" in picked.plain and "20 min a day" in picked.plain
-    for forged in ("pd:20270231", "pd:20200101", "pm:7", "pc:202013", "pc:209901", "pr:20270215:p"):
+    for forged in ("pd:20270231", "pd:20200101", "pm:7", "pc:202013", "pc:209901", "pc:000001", "pz:20270203",
+                   "pz:20279999", "pr:20270215:p"):
         mark = len(standin.calls)
         await standin.tap(USER, picker, forged)
         toast = await standin.wait_for(lambda c: c.method in ("answerCallbackQuery", "editMessageText"), after=mark)
@@ -204,8 +213,11 @@ async def test_plan_commands_buttons_and_bad_input(small, standin: StandIn):
             toast = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
             assert "no exam on record for that day" in toast.plain
         else:
-            assert toast.method == "answerCallbackQuery" and ("not one I offer" in toast.params.get("text", "")
-                                                               or "passed" in toast.params.get("text", "")), forged
+            text = toast.params.get("text", "")
+            assert toast.method == "answerCallbackQuery", forged
+            assert "not one I offer" in text or "passed" in text or "an earlier plan" in text, forged
+    # The quick plan for 3 Feb was replaced by 15 Feb: its "End the plan" button ends nothing.
+    assert "MLA-C02 on Mon 15 Feb 2027" in (await say(standin, "/plan")).plain
 
     def events() -> dict[str, str]:
         with sqlite3.connect(db) as conn:
@@ -218,6 +230,10 @@ async def test_plan_commands_buttons_and_bad_input(small, standin: StandIn):
 
     reply = await say(standin, "/plan retention 0.85")
     assert "Retention set to 85%" in reply.plain and "retention 85%" in reply.plain
+    shown = await say(standin, "/plan")
+    end = next(b["callback_data"] for b in shown.buttons() if b["text"] == "End the plan")
+    assert end == "pz:20270215" and "Plan ended" in (await tap(standin, shown, end)).plain
+    await say(standin, "/plan 15 Feb 2027")
     off = await say(standin, "/plan off")
     assert "Plan ended" in off.plain
     assert "When is your exam?" in (await say(standin, "/plan")).plain

@@ -19,7 +19,7 @@ def test_a_plan_a_month_ahead_spreads_the_unseen_questions_over_the_days_before_
     today = plan_today(TODAY, exam, unseen=230, due=0, per_day=15)
     assert today.phase is Phase.learn and today.days_left == 30
     # The cut-off is exam - 7; the plan aims 3 days earlier: 230 questions over 21 days, 11 a day.
-    assert (today.new, today.reviews, today.ahead, today.short) == (11, 0, 0, 0)
+    assert (today.new, today.reviews, today.early, today.short) == (11, 0, 0, 0)
     today = plan_today(TODAY, exam, unseen=230, due=8, per_day=15)
     assert (today.new, today.reviews, today.short) == (10, 5, 1)  # reviews keep a third of the budget
 
@@ -48,7 +48,7 @@ def test_exam_tomorrow():
 def test_exam_today_is_a_warm_up_and_a_date_in_the_past_is_no_plan():
     today = plan_today(TODAY, TODAY, unseen=40, due=10, per_day=10)
     assert today.phase is Phase.exam_day and today.size == rules.WARM_UP and today.reviews == rules.WARM_UP
-    assert plan_today(TODAY, TODAY, unseen=0, due=0, per_day=10).ahead == rules.WARM_UP  # reviews ahead of time
+    assert plan_today(TODAY, TODAY, unseen=0, due=0, per_day=10).early == rules.WARM_UP  # reviews ahead of time
     assert plan_today(TODAY, TODAY - timedelta(days=1), unseen=40, due=10, per_day=10) is None
     assert rules.check_date(TODAY - timedelta(days=1), TODAY) == "past"
     assert rules.check_date(TODAY + timedelta(days=400), TODAY) == "far"
@@ -58,7 +58,8 @@ def test_exam_today_is_a_warm_up_and_a_date_in_the_past_is_no_plan():
 def test_a_bank_smaller_than_the_budget_and_a_user_who_saw_everything():
     exam = TODAY + timedelta(days=40)
     small = plan_today(TODAY, exam, unseen=2, due=0, per_day=20)
-    assert small.new == 1 and small.size == rules.MIN_DRILL  # ahead: two more new ones early
+    # Today's share is one, but a drill of one is no drill: the other unseen one comes early, then a review.
+    assert (small.new, small.early, small.size) == (2, 1, rules.MIN_DRILL)
     done = plan_today(TODAY, exam, unseen=0, due=0, per_day=20)
     assert done.new == 0 and done.size == rules.MIN_DRILL
     o = outlook(TODAY, exam, unseen=0, in_scope=300, due_days=[], per_day=20, kernel=(0.0,) * 30)
@@ -92,7 +93,7 @@ def _run(days: int, unseen: int, per_day: int, skip: float, seed: int) -> tuple[
         t = plan_today(day, exam, unseen=unseen, due=0, per_day=per_day)
         sizes.append(t.size)
         if rng.random() >= skip:
-            unseen = max(0, unseen - t.new - (t.ahead if t.phase is Phase.learn else 0))
+            unseen = max(0, unseen - t.new - (0))
     return unseen, sizes
 
 
@@ -117,15 +118,19 @@ def test_outlook_says_when_everything_is_seen_and_when_the_budget_is_short():
     kernel = review_kernel(DEFAULT_MODEL, 0.7, 120)
     o = outlook(TODAY, exam, unseen=312, in_scope=312, due_days=[], per_day=20, kernel=kernel)
     assert o.today.new == 10  # ceil(312 / 33): the 36 days to the cut-off, less 3 spare
-    assert o.all_seen_by == TODAY + timedelta(days=31) and o.cutoff == exam - timedelta(days=7)
+    # Played out day by day, the share shrinks to one a day near the end: the last is met on the aim day.
+    assert o.all_seen_by == exam - timedelta(days=10) and o.cutoff == exam - timedelta(days=7)
     assert o.mocks == (exam - timedelta(days=6), exam - timedelta(days=2))
     # Each new question comes back about 3 times in its first month: 10 new a day bring ~20 reviews a day.
     assert 15 <= o.reviews_per_day <= 30 and o.per_day_needed == 10 + o.reviews_per_day and not o.fits
     roomy = outlook(TODAY, exam, unseen=312, in_scope=312, due_days=[], per_day=40, kernel=kernel)
     assert roomy.fits and roomy.all_seen_by == o.all_seen_by
     short = outlook(TODAY, exam, unseen=800, in_scope=800, due_days=[], per_day=10, kernel=kernel)
-    assert short.all_seen_by is None and short.left_unseen == 800 - 10 * 33
+    # 10 new a day until reviews come due, then 7 (reviews keep a third), to the cut-off 36 days away.
+    assert short.all_seen_by is None and 800 - 10 * 36 < short.left_unseen < 800 - 7 * 33
     assert short.per_day_needed > 25
+    enough = outlook(TODAY, exam, unseen=800, in_scope=800, due_days=[], per_day=short.per_day_needed, kernel=kernel)
+    assert enough.left_unseen == 0 and enough.all_seen_by is not None  # the budget it names does see everything
 
 
 def test_review_kernel_expects_about_a_handful_of_reviews_a_month():
@@ -185,3 +190,15 @@ def test_seconds_per_question_is_measured_once_there_are_enough_answers():
     assert rules.seconds_per_question([30.0] * 30 + [4000.0] * 10) == (30.0, True)  # hours-late answers left out
     assert rules.seconds_per_question([2.0] * 40) == (rules.SECONDS_RANGE[0], True)
     assert rules.budget(10, 60.0) == 10 and rules.budget(10, 45.0) == 13 and rules.budget(5, 300.0) == 1
+
+
+def test_stored_parameters_are_held_to_the_bounds_the_scheduler_accepts():
+    import json
+
+    from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
+
+    wild = Model.of(json.dumps([1000.0] * 21), 0.9)
+    assert wild.params == tuple(UPPER_BOUNDS_PARAMETERS)
+    assert Model.of(json.dumps([-5.0] * 21), None).params == tuple(LOWER_BOUNDS_PARAMETERS)
+    assert Model.of(json.dumps([1.0] * 19), None).params is None  # another FSRS version's set: the defaults
+    assert after_answer(None, True, datetime(2027, 1, 4, 12, 0, tzinfo=UTC), wild).due is not None

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from fsrs import Card, Rating, Scheduler
+from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 
 from bot.domain.clock import require_aware
 
@@ -35,8 +36,20 @@ class Model:
     @staticmethod
     def of(params_json: str | None, retention: float | None) -> Model:
         """The model stored with a user (their parameters as JSON, NULL for the defaults)."""
-        params = tuple(float(p) for p in json.loads(params_json)) if params_json else None
+        params = clamp(tuple(float(p) for p in json.loads(params_json))) if params_json else None
         return Model(params, DEFAULT_RETENTION if retention is None else float(retention))
+
+
+def clamp(params: Sequence[float]) -> tuple[float, ...] | None:
+    """Parameters held to the bounds py-fsrs schedules with; None (the defaults) if they are not a set it knows.
+
+    fsrs-rs trains within its own bounds, which need not be py-fsrs's: a value outside would make every
+    schedule of that learner fail, so it is held to the edge instead.
+    """
+    if len(params) != len(DEFAULT_PARAMETERS):
+        return None
+    return tuple(min(max(p, low), high) for p, low, high in zip(params, LOWER_BOUNDS_PARAMETERS,
+                                                                UPPER_BOUNDS_PARAMETERS, strict=True))
 
 
 DEFAULT_MODEL = Model()

@@ -42,14 +42,14 @@ class Today:
 
     phase: Phase
     days_left: int  # until the exam; 0 on the day
-    new: int
+    new: int  # unseen questions (while learning, a few early ones may make up a sensible drill)
     reviews: int  # due reviews taken today
-    ahead: int  # more to reach a sensible drill: new questions early (learning) or reviews early (later)
+    early: int  # reviews not yet due, weakest first, to make up a sensible drill
     short: int  # new questions today's share would need that the budget could not hold
 
     @property
     def size(self) -> int:
-        return self.new + self.reviews + self.ahead
+        return self.new + self.reviews + self.early
 
 
 def seconds_per_question(samples: Sequence[float]) -> tuple[float, bool]:
@@ -110,19 +110,24 @@ def plan_today(today: date, exam: date, *, unseen: int, due: int, per_day: int) 
     days_left = (exam - today).days
     new = short = 0
     if now_phase is Phase.exam_day:
-        reviews = min(due, WARM_UP, per_day)
-        return Today(now_phase, 0, 0, reviews, min(WARM_UP, per_day) - reviews, 0)
+        size = min(WARM_UP, per_day)
+        reviews = min(due, size)
+        return Today(now_phase, 0, 0, reviews, size - reviews, 0)
     if now_phase is Phase.learn:
         need = math.ceil(unseen / ((aim(today, exam) - today).days + 1))
-        reviews = min(due, max(per_day - need, per_day // 3))
+        kept = max(per_day // 3, 1 if per_day > 1 else 0)  # what reviews keep of the budget, when some are due
+        reviews = min(due, max(per_day - need, kept))
         new = min(need, per_day - reviews)
         short = need - new
     else:
         reviews = min(due, per_day)
         if now_phase is Phase.review:
             new = min(unseen, per_day - reviews)
-    floor = min(MIN_DRILL, per_day)
-    return Today(now_phase, days_left, new, reviews, max(0, floor - new - reviews), short)
+    pad = max(0, min(MIN_DRILL, per_day) - new - reviews)
+    if now_phase is Phase.learn:  # early new questions first: the plan's main job while learning
+        extra = min(pad, unseen - new)
+        new, pad = new + extra, pad - extra
+    return Today(now_phase, days_left, new, reviews, pad, short)
 
 
 @dataclass(frozen=True)
@@ -136,10 +141,10 @@ class Outlook:
     in_scope: int
     per_day: int  # the budget in questions
     reviews_per_day: int  # forecast: average reviews a day until the cut-off
-    all_seen_by: date | None  # None: not at this budget
-    left_unseen: int  # questions the budget leaves unseen at the cut-off (0 when on track)
+    all_seen_by: date | None  # None: not by `cutoff` at this budget
+    left_unseen: int  # questions the budget leaves unseen at `cutoff` (0 when on track)
     mocks: tuple[date, ...]
-    per_day_needed: int  # questions a day the plan needs (new + forecast reviews), to size a budget that fits
+    per_day_needed: int  # the smallest budget (questions a day) that holds the plan and its reviews
 
     @property
     def fits(self) -> bool:
@@ -174,26 +179,54 @@ def review_load(today: date, until: date, due_days: Sequence[date], new_per_day:
 
 def outlook(today: date, exam: date, *, unseen: int, in_scope: int, due_days: Sequence[date], per_day: int,
             kernel: Sequence[float]) -> Outlook | None:
-    """The whole plan from today, or None when the exam date has passed."""
+    """The whole plan from today, or None when the exam date has passed.
+
+    The days ahead are played out with `plan_today`, each with the reviews the forecast expects that day
+    (`review_load`), assuming the learner does each day's drill: when everything is seen, what is left at
+    the cut-off, and the smallest budget that would see everything in time with room for the reviews.
+    """
     due_now = sum(1 for d in due_days if d <= today)
     now = plan_today(today, exam, unseen=unseen, due=due_now, per_day=per_day)
     if now is None:
         return None
-    if now.phase is Phase.learn:
-        days, pace, by = (aim(today, exam) - today).days + 1, now.new + now.ahead, cutoff(exam)
-    else:  # the last week: whatever room the reviews leave catches up, until the eve of the exam
-        days, pace, by = max(now.days_left, 1), now.new, exam - timedelta(days=1)
+    learning = now.phase is Phase.learn
+    by = cutoff(exam) if learning else exam - timedelta(days=1)
+    days = max((aim(today, exam) if learning else by) - today, timedelta(0)).days + 1
     need = math.ceil(unseen / days)
-    load = review_load(today, today + timedelta(days=days - 1), due_days, need, kernel)
+    load = review_load(today, max(by, today), due_days, need, kernel)
+    all_seen_by, left = _play_out(today, exam, by, unseen, load, per_day)
     reviews_per_day = round(sum(load) / len(load)) if load else 0
-    if unseen == 0:
-        all_seen_by, left = today, 0
-    elif pace >= need:
-        all_seen_by, left = today + timedelta(days=math.ceil(unseen / pace) - 1), 0
-    else:
-        all_seen_by, left = None, max(0, unseen - pace * days)
+    fits = max(per_day if not left else _smallest_budget(today, exam, by, unseen, load, per_day),
+               need + reviews_per_day)
     return Outlook(now, exam, by, unseen, in_scope, per_day, reviews_per_day, all_seen_by, left,
-                   mock_days(today, exam), need + reviews_per_day)
+                   mock_days(today, exam), fits)
+
+
+def _smallest_budget(today: date, exam: date, by: date, unseen: int, load: Sequence[float], over: int) -> int:
+    """The smallest budget above `over` that leaves nothing unseen at `by` (more budget never leaves more)."""
+    low, high = over, over + unseen + math.ceil(max(load, default=0)) + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _play_out(today, exam, by, unseen, load, middle)[1]:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def _play_out(today: date, exam: date, by: date, unseen: int, load: Sequence[float],
+              per_day: int) -> tuple[date | None, int]:
+    """Days of the plan, each drill done: (the day the last unseen question is met or None, unseen left at `by`)."""
+    day, left = today, unseen
+    while left and day <= by:
+        t = plan_today(day, exam, unseen=left, due=round(load[(day - today).days]), per_day=per_day)
+        if t is None:
+            break
+        left -= t.new
+        if left <= 0:
+            return day, 0
+        day += timedelta(days=1)
+    return (today if not unseen else None), left
 
 
 _MONTHS = {m: i for i, m in enumerate(

@@ -16,6 +16,7 @@ from datetime import datetime
 from fsrs_rs_python import DEFAULT_PARAMETERS, FSRS, FSRSItem, FSRSReview, TrainingConfig
 
 from bot.domain.clock import require_aware
+from bot.domain.memory import clamp
 
 # Anki 24.04 refused to optimize below 400 reviews (older versions: 1000); Anki 24.06+ has no minimum but decides
 # by data size which parameters to fit (fsrs4anki docs/tutorial.md, "Find optimal parameters"). fsrs-rs shows
@@ -113,13 +114,14 @@ def fit(reviews: Sequence[Review]) -> Fit:
         held_out = [i.item for i in items if i.at >= cutoff]
         if not train or not held_out:
             return Fit(None, n, "default_better")
-        parameters = FSRS(DEFAULT_PARAMETERS).compute_parameters(train, training_config=TrainingConfig(seed=SEED))
-        if len(parameters) != len(DEFAULT_PARAMETERS) or not all(math.isfinite(p) for p in parameters):
+        fitted = FSRS(DEFAULT_PARAMETERS).compute_parameters(train, training_config=TrainingConfig(seed=SEED))
+        parameters = clamp(fitted) if all(math.isfinite(p) for p in fitted) else None
+        if parameters is None:
             return Fit(None, n, "default_better")
         own, default = _score(parameters, held_out), _score(DEFAULT_PARAMETERS, held_out)
     # fsrs-rs's errors (not enough data, non-finite loss) arrive as ValueError; a gap beyond u32 days as OverflowError.
     except (ValueError, OverflowError):
         return Fit(None, n, "default_better")
     if math.isfinite(own.log_loss) and own.log_loss < default.log_loss - MARGIN:
-        return Fit(tuple(parameters), n, "own", own, default)
+        return Fit(parameters, n, "own", own, default)
     return Fit(None, n, "default_better", own, default)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -13,7 +13,7 @@ from rapidfuzz import fuzz, process
 from bot.content import Bank
 from bot.domain import streaks
 from bot.domain.clock import require_aware
-from bot.domain.plan import Phase, Today
+from bot.domain.plan import Today
 from bot.domain.schedule import at_local, local_day, next_at, reminder_time
 from bot.domain.selection import DomainSkill, Seen, plan_drill, shuffled_order, weakness_weights
 from bot.services.plan import PlanService
@@ -288,8 +288,7 @@ class DailyService:
         else:
             size = today.size
             due = due[:today.reviews]
-            if today.phase is not Phase.learn:
-                due += [q for q, when in askable if when > now][:today.ahead]
+            due += [q for q, when in askable if when > now][:today.early]
         per_domain: dict[str, list[int]] = {}
         for c in got.skills:
             if (domain := track.domain_of.get(c.question_id)) is not None:
@@ -298,8 +297,12 @@ class DailyService:
                 tally[1] += c.correct
         skills = {d: DomainSkill(a, r) for d, (a, r) in per_domain.items()}
         weights = weakness_weights(track.weights, skills)
-        return plan_drill(due, track.pools, seen, weights, size, self.rng,
-                          exclude=got.exam.questions if got.exam is not None else ()), today
+        planned = plan_drill(due, track.pools, seen, weights, size, self.rng,
+                             exclude=got.exam.questions if got.exam is not None else ())
+        if today is not None:  # what the drill turned out to be: the plan's line says it as it is
+            new = sum(1 for q in planned if q not in seen)
+            today = replace(today, new=new, reviews=len(planned) - new, early=0)
+        return planned, today
 
     async def next_in_drill(self, drill_id: int, user_id: int, chat_id: int,
                             answered_question: str) -> Asked | DrillSummary | None:

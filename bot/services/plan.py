@@ -29,7 +29,7 @@ EVE_AT = time(19, 0)  # the evening before the exam: what to review tonight
 EXAM_HOUR = time(12, 0)  # the forecast is for the middle of the exam day
 FIT_EVERY = timedelta(days=7)
 FIT_LEASE = timedelta(hours=1)  # a fit claimed by a process that died is taken up again after this
-FORECAST_HORIZON = 120  # days of review forecast (the kernel); longer plans reuse its tail
+FORECAST_HORIZON = 120  # days of review forecast (the kernel); reviews further out are not counted
 WEAK_TOPICS = 3
 QUICK = {"2w": (0, 14), "1m": (1, 0), "2m": (2, 0)}  # (months, days) from today
 
@@ -57,6 +57,7 @@ class PlanView:
     daily_time: str
     daily_on: bool
     memory: ModelView
+    drill: tuple[int, int] | None = None  # (answered, size) of today's daily drill, once it has been sent
 
     @property
     def passed(self) -> bool:
@@ -143,7 +144,8 @@ class PlanService:
                                     kernel=kernel)
         memory = await self.memory(user)
         return PlanView(track.code.upper(), exam_date, today, outlook, user.plan_minutes, seconds, measured,
-                        user.daily_time, user.daily_enabled, memory)
+                        user.daily_time, user.daily_enabled, memory,
+                        await self.plans.today_drill(user_id, today.isoformat()))
 
     async def memory(self, user: User) -> ModelView:
         return ModelView(user.model, user.reviews, await self.plans.model_row(user.id))
@@ -175,6 +177,10 @@ class PlanService:
 
     async def clear(self, user_id: int) -> None:
         await self.plans.set_plan(user_id, None, ())
+
+    async def end(self, user_id: int, exam_date: date) -> bool:
+        """End the plan for that date (its button); False if the plan has changed since."""
+        return await self.plans.end_plan(user_id, exam_date.isoformat())
 
     async def set_minutes(self, user_id: int, minutes: int) -> bool:
         low, high = rules.MINUTES_RANGE
@@ -278,21 +284,24 @@ class PlanService:
         ranked = sorted((sum(r) / len(r), tid, len(r), sum(1 for x in r if x > 0)) for tid, r in per_topic.items()
                         if len(r) >= 2)
         topics = tuple((tid, self.bank.topic(tid).name, right, n) for _, tid, n, right in ranked[:WEAK_TOPICS])
-        return Eve(user.chat_id, track.code.upper(), topics)
-
-    async def outcome_ask(self, event: PlanEvent) -> OutcomeAsk | None:
-        """After the exam: ask how it went, remembering what the plan forecast for that day."""
-        user = await self.repo.get_user(event.user_id)
-        if user is None or user.chat_id is None or user.blocked or user.exam_date != event.exam_date:
-            return None
-        track = self.tracks.get(user.exam)
+        # What the bot forecasts tonight for tomorrow is what the learner's outcome is later set against.
         exam_day = date.fromisoformat(event.exam_date)
         known = [Known(d, row.last_correct, row.card_json, row.question_id) for row in await self.exams.known(user.id)
                  if (d := track.domain_of.get(row.question_id)) is not None]
         predicted = assess(known, track.weights, at_local(exam_day, EXAM_HOUR, ZoneInfo(user.tz)),
                            track.exam.pass_mark, model=user.model).predicted if known else None
+        await self.plans.keep_forecast(event, predicted)
+        return Eve(user.chat_id, track.code.upper(), topics)
+
+    async def outcome_ask(self, event: PlanEvent) -> OutcomeAsk | None:
+        """After the exam: ask how it went, beside what the bot forecast the evening before."""
+        user = await self.repo.get_user(event.user_id)
+        if user is None or user.chat_id is None or user.blocked or user.exam_date != event.exam_date:
+            return None
+        track = self.tracks.get(user.exam)
+        predicted = await self.plans.eve_forecast(user.id, event.exam_date)
         await self.plans.ask_outcome(user.id, event.exam_date, track.code, predicted, self.now())
-        return OutcomeAsk(user.chat_id, track.code.upper(), exam_day)
+        return OutcomeAsk(user.chat_id, track.code.upper(), date.fromisoformat(event.exam_date))
 
     async def finish(self, event: PlanEvent, status: str) -> None:
         await self.plans.finish_event(event, status, self.now())
@@ -319,7 +328,12 @@ class PlanService:
         now = self.now()
         users = await self.plans.claim_fits(now, now + FIT_LEASE, limit)
         for user_id in users:
-            await self.refit(user_id)
+            try:
+                await self.refit(user_id)
+            except LookupError:  # /forget between the claim and the fit: nothing left to fit
+                log.info("memory model not fitted: the user is gone")
+            except Exception:  # one learner's failed fit must not hold back the others; the lease lets it retry
+                log.exception("memory model not fitted")
         return len(users)
 
     async def refit(self, user_id: int) -> tuning.Fit:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.domain.plan import MAX_THINKING
 from bot.storage.db import Database
 from bot.storage.repo import iso
 
@@ -79,6 +80,16 @@ class PlanRepo:
                     [(user_id, exam_date, kind, iso(at)) for kind, at in events],
                 )
 
+    async def end_plan(self, user_id: int, exam_date: str) -> bool:
+        """End the plan for that date; False when the user's plan is no longer for it (a stale button)."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute("UPDATE users SET exam_date = NULL WHERE id = ? AND exam_date = ?",
+                                     (user_id, exam_date))
+            if cur.rowcount != 1:
+                return False
+            await conn.execute("DELETE FROM plan_events WHERE user_id = ? AND status = 'pending'", (user_id,))
+            return True
+
     async def move_events(self, user_id: int, exam_date: str, events: Sequence[tuple[str, datetime]]) -> None:
         """New times for the plan's pending messages (the user moved to another time zone or drill time)."""
         async with self.db.tx() as conn:
@@ -92,10 +103,18 @@ class PlanRepo:
         async with self.db.tx() as conn:
             await conn.execute("UPDATE users SET plan_minutes = ? WHERE id = ?", (minutes, user_id))
 
+    async def today_drill(self, user_id: int, day: str) -> tuple[int, int] | None:
+        """(answered, size) of the user's latest daily drill of that local day, if there is one."""
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT position, questions FROM drills WHERE user_id = ? AND day = ? AND kind = 'daily' "
+                "ORDER BY id DESC LIMIT 1", (user_id, day))
+        return (rows[0][0], len(json.loads(rows[0][1]))) if rows else None
+
     # --- the review log -----------------------------------------------------------------------------
 
     async def answer_seconds(self, user_ids: Sequence[int]) -> dict[int, list[float]]:
-        """Each user's latest answer times (seconds from the question to the answer)."""
+        """Each user's latest answer times (seconds from the question to the answer; longer ones were breaks)."""
         found: dict[int, list[float]] = {}
         async with self.db.read() as conn:
             for start in range(0, len(user_ids), _CHUNK):
@@ -104,8 +123,8 @@ class PlanRepo:
                 rows = await conn.execute_fetchall(
                     "SELECT user_id, seconds FROM (SELECT user_id, seconds, ROW_NUMBER() OVER "  # noqa: S608
                     f"(PARTITION BY user_id ORDER BY id DESC) AS n FROM reviews WHERE user_id IN ({marks}) "
-                    "AND seconds IS NOT NULL) WHERE n <= ?",
-                    [*chunk, RECENT_TIMES],
+                    "AND seconds > 0 AND seconds <= ?) WHERE n <= ?",
+                    [*chunk, MAX_THINKING, RECENT_TIMES],
                 )
                 for r in rows:
                     found.setdefault(r[0], []).append(float(r[1]))
@@ -123,8 +142,10 @@ class PlanRepo:
     async def first_and_later(self, user_id: int) -> list[FirstAndLater]:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
+                # Later: a review on a later day (the same day's second try says little about memory).
                 "SELECT question_id, MAX(CASE WHEN elapsed_days IS NULL THEN rating END), "
-                "SUM(elapsed_days IS NOT NULL), SUM(elapsed_days IS NOT NULL AND rating > 1) "
+                "SUM(CASE WHEN elapsed_days > 0 THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN elapsed_days > 0 AND rating > 1 THEN 1 ELSE 0 END) "
                 "FROM reviews WHERE user_id = ? GROUP BY question_id",
                 (user_id,),
             )
@@ -224,6 +245,20 @@ class PlanRepo:
                 "UPDATE plan_events SET status = ?, sent_at = ? WHERE user_id = ? AND exam_date = ? AND kind = ?",
                 (status, iso(now), event.user_id, event.exam_date, event.kind),
             )
+
+    async def keep_forecast(self, event: PlanEvent, forecast: int | None) -> None:
+        async with self.db.tx() as conn:
+            await conn.execute(
+                "UPDATE plan_events SET forecast = ? WHERE user_id = ? AND exam_date = ? AND kind = ?",
+                (forecast, event.user_id, event.exam_date, event.kind),
+            )
+
+    async def eve_forecast(self, user_id: int, exam_date: str) -> int | None:
+        async with self.db.read() as conn:
+            rows = await conn.execute_fetchall(
+                "SELECT forecast FROM plan_events WHERE user_id = ? AND exam_date = ? AND kind = 'eve'",
+                (user_id, exam_date))
+        return rows[0][0] if rows else None
 
     # --- outcomes -------------------------------------------------------------------------------------
 

@@ -305,7 +305,7 @@ class Repo:
                         return False
             cur = await conn.execute(
                 "UPDATE asks SET status = 'answered', answered_at = ?, correct = ?, response = ?, answer_update = ? "
-                "WHERE id = ? AND user_id = ? AND status = 'open' RETURNING question_id, asked_at",
+                "WHERE id = ? AND user_id = ? AND status = 'open' RETURNING question_id, asked_at, origin",
                 (iso(now), int(correct), response, update_id, ask_id, user_id),
             )
             row = await cur.fetchone()
@@ -319,8 +319,9 @@ class Repo:
                     "reviews = reviews + 1, lapses = lapses + excluded.lapses",
                     (user_id, row["question_id"], memory.card_json, iso(memory.due), 0 if correct else 1),
                 )
-                await conn.execute(REVIEW_INSERT, review_row(user_id, row["question_id"], ask_id, now, memory,
-                                                             (now - from_iso(row["asked_at"])).total_seconds()))
+                # A mock exam's answers are all settled at its end: their time since being asked is no answer time.
+                seconds = None if row["origin"] == "exam" else (now - from_iso(row["asked_at"])).total_seconds()
+                await conn.execute(REVIEW_INSERT, review_row(user_id, row["question_id"], ask_id, now, memory, seconds))
                 await conn.execute(REVIEW_COUNT, review_count_row(user_id, now))
             if progress is not None:
                 await conn.execute(

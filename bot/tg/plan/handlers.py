@@ -95,24 +95,26 @@ async def on_month(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, _ = await meet(update, context)
     text = context.match.group(1)
     today = plan_service(context).today(user)
-    year, month = int(text[:4]), int(text[4:])
-    if not 1 <= month <= 12 or not today.replace(day=1) <= date(year, month, 1) <= today + rules.MAX_AHEAD:
+    shown = _ymd(text + "01")
+    if shown is None or not today.replace(day=1) <= shown <= today + rules.MAX_AHEAD:
         await ack(update.callback_query, render.invalid_button())
         return
     await ack(update.callback_query)
-    shown = date(year, month, 1)
     await _edit(update, render.picker_text(shown), render.picker_keyboard(shown, today))
 
 
 async def on_day(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A day in the date picker: plan for it."""
     user, _ = await meet(update, context)
-    text = context.match.group(1)
+    await _picked(update, context, user, _ymd(context.match.group(1)))
+
+
+def _ymd(text: str) -> date | None:
+    """A date from a button's YYYYMMDD, None if there is no such day (forged data)."""
     try:
-        exam_date = date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        exam_date = None
-    await _picked(update, context, user, exam_date)
+        return None
 
 
 async def _picked(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, exam_date: date | None) -> None:
@@ -142,7 +144,10 @@ async def on_minutes(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_off(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'End the plan'."""
     user, _ = await meet(update, context)
-    await plan_service(context).clear(user.id)
+    exam_date = _ymd(context.match.group(1))
+    if exam_date is None or not await plan_service(context).end(user.id, exam_date):
+        await ack(update.callback_query, render.stale_button())
+        return
     await ack(update.callback_query, "Plan ended")
     await _edit(update, render.plan_off(), None)
 

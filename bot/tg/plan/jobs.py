@@ -21,7 +21,10 @@ async def plan_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send the plan messages that are due (and any an earlier run claimed but did not send)."""
     svc: PlanService = context.application.bot_data["plan"]
     for event in await svc.claim_events():
-        await _send(context, svc, event)
+        try:
+            await _send(context, svc, event)
+        except Exception:  # one message's bug must not hold back the others; it stays claimed and is retried
+            log.exception("plan message %s failed", event.kind)
 
 
 async def _message(svc: PlanService, event: PlanEvent) -> tuple[int, str, InlineKeyboardMarkup | None] | None:

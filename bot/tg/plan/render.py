@@ -15,22 +15,21 @@ from bot.domain import plan as rules
 from bot.domain.memory import RETENTION_RANGE
 from bot.domain.plan import Phase, Today
 from bot.domain.tuning import MIN_REVIEWS
-from bot.services.plan import QUICK, Eve, ModelView, OutcomeAsk, PlanView
-from bot.storage.plan import OutcomeCount
+from bot.services.plan import QUICK, Eve, ModelView, OutcomeAsk, OutcomeCount, PlanView
 from bot.tg.common import button, clip, plural
 
 CB_QUICK = "pq:{key}"  # 2w | 1m | 2m from today
 CB_MONTH = "pc:{ym}"  # the date picker at a month (YYYYMM)
 CB_DAY = "pd:{ymd}"  # pick a day (YYYYMMDD)
 CB_MINUTES = "pm:{n}"
-CB_OFF = "pz"
+CB_OFF = "pz:{ymd}"  # end the plan for that exam date
 CB_NOTHING = "pn"  # the picker's blank cells and labels
 CB_OUTCOME = "pr:{ymd}:{o}"  # how the exam on that day went: p | n | s
 CB_PATTERN_QUICK = r"^pq:(2w|1m|2m)$"
 CB_PATTERN_MONTH = r"^pc:(\d{6})$"
 CB_PATTERN_DAY = r"^pd:(\d{8})$"
 CB_PATTERN_MINUTES = r"^pm:(\d{1,3})$"
-CB_PATTERN_OFF = r"^pz$"
+CB_PATTERN_OFF = r"^pz:(\d{8})$"
 CB_PATTERN_NOTHING = r"^pn$"
 CB_PATTERN_OUTCOME = r"^pr:(\d{8}):([pns])$"
 MINUTE_CHOICES = (5, 10, 15, 20, 30, 45)
@@ -55,23 +54,33 @@ def _minutes(questions: int, seconds: float) -> int:
     return max(1, math.ceil(questions * seconds / 60))
 
 
+def _work(today: Today) -> str:
+    """'3 new + 2 reviews' (reviews taken early count as reviews)."""
+    reviews = today.reviews + today.early
+    parts = ([f"{today.new} new"] if today.new else []) + ([plural(reviews, "review")] if reviews else [])
+    return " + ".join(parts) or "nothing to ask"
+
+
 def today_line(today: Today, seconds: float) -> str:
     """What the plan wants today, in one line."""
     if today.phase is Phase.exam_day:
-        return "Exam day: a 3-question warm-up, then go and pass it. 🍀"
-    parts = []
-    if today.new or (today.ahead and today.phase is Phase.learn):
-        parts.append(f"{today.new + (today.ahead if today.phase is Phase.learn else 0)} new")
-    reviews = today.reviews + (today.ahead if today.phase is not Phase.learn else 0)
-    if reviews:
-        parts.append(plural(reviews, "review"))
-    work = " + ".join(parts) or "nothing due"
-    line = f"{work} ≈ {_minutes(today.size, seconds)} min"
+        return f"exam day: a {plural(today.size, 'question')} warm-up, then go and pass it. 🍀"
+    line = f"{_work(today)} ≈ {_minutes(today.size, seconds)} min"
     if today.phase is Phase.mock:
         return f"📝 mock exam day: take /exam today; the drill is {line}."
     if today.phase is Phase.review:
         return f"{line} (the last week: reviews first)"
     return line
+
+
+def _today(view: PlanView, today: Today) -> str:
+    """Today's drill as it stands once it has been sent (the plan, recomputed, would want more), else the plan."""
+    if view.drill is None:
+        return today_line(today, view.seconds)
+    done, size = view.drill
+    if done >= size:
+        return f"✅ your drill is done ({plural(size, 'question')}). More any time: /quiz or /drill"
+    return f"your drill, {done} of {size} answered: /daily to carry on"
 
 
 def plan_text(view: PlanView, note: str | None = None) -> str:
@@ -94,7 +103,7 @@ def plan_text(view: PlanView, note: str | None = None) -> str:
         return "\n".join(lines)
     summary = [_to_go(o.today.days_left)]
     if o.today.phase is Phase.learn:
-        summary.append(f"{o.today.new + o.today.ahead} new + ~{o.reviews_per_day} reviews a day")
+        summary.append(f"{o.today.new} new + ~{o.reviews_per_day} reviews a day")
     if o.all_seen_by is not None and o.unseen:
         summary.append(f"all {o.in_scope} questions seen by {_day(o.all_seen_by)}")
     elif not o.unseen:
@@ -109,7 +118,7 @@ def plan_text(view: PlanView, note: str | None = None) -> str:
         f"📅 <b>Your plan: {escape(view.exam)} on {_day_year(view.exam_date)}</b>",
         " · ".join(summary),
         "",
-        f"<b>Today</b>: {today_line(o.today, view.seconds)}",
+        f"<b>Today</b>: {_today(view, o.today)}",
         budget,
     ]
     fits = min(_minutes(o.per_day_needed, view.seconds), rules.MINUTES_RANGE[1])
@@ -145,6 +154,9 @@ def memory_line(memory: ModelView) -> str:
         return head + (f"FSRS's default model: one fitted to your {row.reviews} reviews on {row.fitted_at:%d %b} "
                        f"did not beat it on your latest reviews (log loss {row.own_log_loss:.3f} vs "
                        f"{row.default_log_loss:.3f}); tried again weekly.")
+    if row is not None and row.outcome == "default_better":  # the fit itself failed: nothing to compare
+        return head + (f"FSRS's default model: a fit to your {row.reviews} reviews on {row.fitted_at:%d %b} did not "
+                       "converge; tried again weekly.")
     return head + (f"FSRS's default model; your own is fitted from {MIN_REVIEWS} reviews "
                    f"(you have {memory.reviews}).")
 
@@ -157,7 +169,8 @@ def plan_keyboard(view: PlanView) -> InlineKeyboardMarkup:
     minutes = [button(("• " if n == view.minutes else "") + f"{n} min", CB_MINUTES.format(n=n))
                for n in MINUTE_CHOICES]
     change = _pick_button(view.exam_date or view.today, "📅 Change date")
-    return InlineKeyboardMarkup([minutes[:3], minutes[3:], [change, button("End the plan", CB_OFF)]])
+    end = button("End the plan", CB_OFF.format(ymd=f"{view.exam_date or view.today:%Y%m%d}"))
+    return InlineKeyboardMarkup([minutes[:3], minutes[3:], [change, end]])
 
 
 def _quick_row() -> list:
@@ -225,7 +238,7 @@ def retention_refused() -> str:
 
 
 def retention_set(retention: float, rescheduled: int) -> str:
-    return (f"🧠 Retention set to {round(retention * 100)}%: {plural(rescheduled, 'review date')} moved to match. "
+    return (f"🧠 Retention set to {round(retention * 100)}%: {plural(rescheduled, 'review date')} recomputed. "
             "Higher retention means more reviews, fewer lapses.")
 
 
@@ -237,26 +250,22 @@ def invalid_button() -> str:
     return "That button is not one I offer. Send /plan to see your plan."
 
 
+def stale_button() -> str:
+    return "That button belongs to an earlier plan. Send /plan to see the one you have now."
+
+
 # --- the plan on the daily drill --------------------------------------------------------------------
 
 
 def drill_line(today: Today, exam: str) -> str:
-    """The plan's line above the first question of a daily drill."""
+    """The plan's line above the first question of a daily drill (`today` as the drill turned out)."""
     if today.phase is Phase.exam_day:
-        return f"🍀 <b>Exam day: {escape(exam)}!</b> A {today.size}-question warm-up, then go and pass it."
+        return f"🍀 <b>Exam day: {escape(exam)}!</b> A {plural(today.size, 'question')} warm-up, then go and pass it."
     head = f"⏳ <b>{today.days_left} day{'s' if today.days_left != 1 else ''} to {escape(exam)}</b>" \
         if today.days_left <= rules.REVIEW_WEEK else f"📅 {today.days_left} days to {escape(exam)}"
     if today.phase is Phase.mock:
-        return f"{head} · 📝 mock exam day: take /exam today; this drill is {plural(today.size, 'review')}."
-    parts = []
-    new = today.new + (today.ahead if today.phase is Phase.learn else 0)
-    reviews = today.size - new
-    if new:
-        parts.append(f"{new} new")
-    if reviews:
-        parts.append(plural(reviews, "review"))
-    line = f"{head} · today {' + '.join(parts)}"
-    return line + (" (all the budget holds)" if today.short else "")
+        return f"{head} · 📝 mock exam day: take /exam today; this drill is {_work(today)}."
+    return f"{head} · today {_work(today)}" + (" (all the budget holds)" if today.short else "")
 
 
 # --- the evening before, and after ------------------------------------------------------------------
