@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +30,14 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset(), validation_alias="MLSQUIZ_ADMIN_IDS")
     # Telegram's free tier allows about 30 messages/s overall; paid broadcasts raise that to 1,000/s.
     sends_per_second: float = Field(default=28.0, gt=0, validation_alias="MLSQUIZ_SENDS_PER_SECOND")
+    # Webhook mode (set: Telegram posts updates to this HTTPS URL; unset: long polling). The server listens on
+    # the URL's path and also serves /healthz and /metrics.
+    webhook_url: str | None = Field(default=None, validation_alias="MLSQUIZ_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, validation_alias="MLSQUIZ_WEBHOOK_SECRET")
+    webhook_listen: str = Field(default="0.0.0.0", validation_alias="MLSQUIZ_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8080, ge=0, le=65535, validation_alias="MLSQUIZ_WEBHOOK_PORT")
+    # Polling mode: /healthz and /metrics on this port when set.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535, validation_alias="MLSQUIZ_METRICS_PORT")
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -35,6 +45,45 @@ class Settings(BaseSettings):
         if v is None or not v.get_secret_value().strip():
             return None
         return SecretStr(v.get_secret_value().strip())
+
+    @field_validator("webhook_url", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = v.strip()
+        parts = urlsplit(v)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        if parts.path.rstrip("/") in ("/healthz", "/metrics"):
+            raise ValueError("its path must not be /healthz or /metrics (the server answers those itself)")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        # Telegram's rule for secret_token: 1-256 characters, A-Z a-z 0-9 _ -.
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v.get_secret_value().strip()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return SecretStr(v.get_secret_value().strip())
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError("MLSQUIZ_WEBHOOK_SECRET is required with MLSQUIZ_WEBHOOK_URL: without it anyone who "
+                             "finds the URL could post updates")
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        return (urlsplit(self.webhook_url).path or "/") if self.webhook_url else "/"
 
     @field_validator("telegram_api_url")
     @classmethod

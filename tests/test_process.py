@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -162,8 +163,8 @@ async def test_database_from_a_newer_version_refuses_to_start(tmp_path: Path, st
 
 
 class BotProcess:
-    def __init__(self, standin: StandIn, db: Path, log: Path):
-        self.standin, self.db, self.log = standin, db, log
+    def __init__(self, standin: StandIn, db: Path, log: Path, **env: str):
+        self.standin, self.db, self.log, self.env = standin, db, log, env
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -171,9 +172,10 @@ class BotProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=self.log.open("ab"),
             env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=self.standin.url, MLSQUIZ_DB=str(self.db),
-                        MLSQUIZ_LOG_LEVEL="DEBUG"),
+                        MLSQUIZ_LOG_LEVEL="DEBUG", **self.env),
         )
-        await self.standin.wait_for(lambda c: c.method == "setMyCommands", after=mark, timeout=60)
+        ready = "setWebhook" if "MLSQUIZ_WEBHOOK_URL" in self.env else "setMyCommands"
+        await self.standin.wait_for(lambda c: c.method == ready, after=mark, timeout=60)
 
     async def kill9(self) -> None:
         assert self.proc is not None
@@ -371,3 +373,42 @@ async def test_backup_of_a_live_database_restores(tmp_path: Path, standin: Stand
 def test_backup_without_a_database_says_so(tmp_path: Path):
     out = run_cli("backup", str(tmp_path / "x.sqlite3"), MLSQUIZ_DB=str(tmp_path / "missing.sqlite3"))
     assert out.returncode == 1 and "no database at" in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_webhook_updates_acknowledged_before_a_kill_9_are_all_handled(tmp_path: Path, standin: StandIn):
+    import aiohttp
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    db = tmp_path / "db.sqlite3"
+    bot = BotProcess(standin, db, tmp_path / "bot.log", MLSQUIZ_WEBHOOK_URL="https://bot.example.org/hook",
+                     MLSQUIZ_WEBHOOK_SECRET="k" * 32, MLSQUIZ_WEBHOOK_LISTEN="127.0.0.1",
+                     MLSQUIZ_WEBHOOK_PORT=str(port))
+    await bot.start()
+    standin.delay = 0.3  # the replies are slow: most updates are still being handled when the kill comes
+    users = range(5001, 5031)
+    async with aiohttp.ClientSession() as http:
+        for n, user in enumerate(users):
+            update = {"update_id": 700 + n, **standin.message_update(user, "/start")}
+            async with http.post(f"http://127.0.0.1:{port}/hook", json=update,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "k" * 32}) as r:
+                assert r.status == 200
+    await bot.kill9()
+    with sqlite3.connect(db) as conn:
+        waiting = conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+    assert waiting > 0  # the kill did come mid-work
+    standin.delay = 0
+    await bot.start()  # nobody posts again: the inbox alone brings back what was acknowledged
+    for user in users:
+        await standin.wait_for(lambda c, u=user: c.method == "sendMessage" and c.chat_id == u, timeout=30)
+    for _ in range(100):  # each update leaves the inbox a moment after its reply, in a shared commit
+        with sqlite3.connect(db) as conn:
+            if conn.execute("SELECT COUNT(*) FROM inbox").fetchone() == (0,):
+                break
+        await asyncio.sleep(0.1)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM users WHERE id BETWEEN 5001 AND 5030").fetchone() == (30,)
+        assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM processed_updates").fetchone() == (30,)
+    assert await bot.terminate() == 0

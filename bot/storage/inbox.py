@@ -42,6 +42,17 @@ class Inbox:
         ) as cur:
             return [(r[0], r[1]) for r in await cur.fetchall()]
 
+    async def depth(self) -> tuple[int, datetime | None]:
+        """How many updates wait in the inbox, and when the oldest arrived."""
+        async with self.db.read() as conn, conn.execute("SELECT COUNT(*), MIN(received_at) FROM inbox") as cur:
+            count, oldest = await cur.fetchone()
+        return int(count), None if oldest is None else datetime.fromisoformat(oldest)
+
+    async def alive(self) -> None:
+        """Raises if the database does not answer (the health check)."""
+        async with self.db.read() as conn, conn.execute("SELECT 1") as cur:
+            await cur.fetchone()
+
     async def prune(self, before: datetime) -> int:
         """Forget handled update ids older than `before`: Telegram redelivers for at most 24 hours."""
         async with self.db.tx() as conn:

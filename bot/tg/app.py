@@ -6,9 +6,10 @@ import asyncio
 import logging
 import random
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from telegram import BotCommandScopeAllGroupChats
+from telegram import BotCommandScopeAllGroupChats, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder
 
@@ -38,8 +39,10 @@ from bot.tg.groups import handlers as groups
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
 from bot.tg.limits import PER_CHAT_PER_SECOND, ChatRateLimiter
+from bot.tg.metrics import Metrics
 from bot.tg.ordering import PerUserOrder
 from bot.tg.plan import jobs as plan_jobs
+from bot.tg.webhook import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
                       fit_interval: float = FIT_INTERVAL) -> Application:
     assert settings.telegram_bot_token is not None
     token = settings.telegram_bot_token.get_secret_value()
+    inbox = Inbox(db)
+    metrics = Metrics(inbox, clock)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -67,7 +72,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         # aiohttp instead of the default httpx: ~10x the requests per second on one core (see bot/tg/http.py).
         # Pool: one connection for every update in progress and every push in flight, so a slow network
         # (bench/load.py --delays 0.05) is not throttled by waiting for a free connection.
-        .request(AiohttpRequest(connection_pool_size=MAX_CONCURRENT_UPDATES + jobs.CONCURRENCY))
+        .request(AiohttpRequest(connection_pool_size=MAX_CONCURRENT_UPDATES + jobs.CONCURRENCY,
+                                on_error=metrics.api_error))
         .get_updates_request(AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10))
         # Updates are fetched by bot/tg/intake.py (stored before they are confirmed), not PTB's Updater.
         .updater(None)
@@ -84,7 +90,8 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
                             per_chat_per_second=per_chat_per_second)
         )
     app = builder.build()
-    app.bot_data["intake"] = Intake(app, Inbox(db), clock=clock, timeout=POLL_TIMEOUT)
+    app.bot_data["intake"] = Intake(app, inbox, clock=clock, timeout=POLL_TIMEOUT, metrics=metrics)
+    app.bot_data["metrics"] = metrics
     repo = Repo(db)
     rng = random.Random()
     tracks = Tracks(bank)  # every exam's view of the bank, built once
@@ -126,9 +133,10 @@ STARTUP_FIRST_DELAY = 1.0  # seconds before the first retry of an unreachable Te
 STARTUP_MAX_DELAY = 60.0  # the back-off doubles up to this
 
 
-async def _connect(app: Application, stop: asyncio.Event, *, first_delay: float = STARTUP_FIRST_DELAY,
-                   max_delay: float = STARTUP_MAX_DELAY) -> bool:
-    """Reach Telegram and register the bot; retry network failures until `stop`. False if stopped first.
+async def _connect(step: Callable[[], Awaitable[None]], stop: asyncio.Event, *,
+                   first_delay: float = STARTUP_FIRST_DELAY, max_delay: float = STARTUP_MAX_DELAY) -> bool:
+    """Reach Telegram and take one start-up step (register the bot, set the webhook); retry network failures
+    until `stop`. False if stopped first.
 
     A network blip while the bot boots must not leave it down for good: a process manager would restart
     it, but `docker run` without a restart policy, or a systemd unit that gave up, would not.
@@ -137,7 +145,7 @@ async def _connect(app: Application, stop: asyncio.Event, *, first_delay: float 
     while True:
         attempt += 1
         try:
-            return await _unless_stopped(_register(app), stop)
+            return await _unless_stopped(step(), stop)
         except InvalidToken:
             raise TokenRejected from None  # its message holds the token: not chained, never printed
         except NetworkError as exc:  # TimedOut included; 5xx arrive here too, after the backend's own retries
@@ -150,11 +158,30 @@ async def _connect(app: Application, stop: asyncio.Event, *, first_delay: float 
             delay = min(delay * 2, max_delay)
 
 
-async def _register(app: Application) -> None:
+async def _register(app: Application, webhook: bool) -> None:
     await app.initialize()  # getMe: checks the token
-    await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
+    if not webhook:
+        await app.bot.delete_webhook(drop_pending_updates=False)  # getUpdates is refused while one is set
     await app.bot.set_my_commands(commands.bot_commands())
     await app.bot.set_my_commands(commands.group_bot_commands(), scope=BotCommandScopeAllGroupChats())
+
+
+async def _set_webhook(app: Application, settings: Settings) -> None:
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    await app.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret.get_secret_value(),
+                              allowed_updates=list(Update.ALL_TYPES), drop_pending_updates=False)
+
+
+def _server(settings: Settings, app: Application) -> WebServer | None:
+    """The HTTP server: the webhook with /healthz and /metrics, or in polling mode those two if a port is set."""
+    intake: Intake = app.bot_data["intake"]
+    metrics: Metrics = app.bot_data["metrics"]
+    if settings.webhook_url is not None and settings.webhook_secret is not None:
+        return WebServer(intake, intake.inbox, metrics, listen=settings.webhook_listen, port=settings.webhook_port,
+                         path=settings.webhook_path, secret=settings.webhook_secret.get_secret_value())
+    if settings.metrics_port is not None:
+        return WebServer(intake, intake.inbox, metrics, listen=settings.webhook_listen, port=settings.metrics_port)
+    return None
 
 
 async def _unless_stopped(coro, stop: asyncio.Event) -> bool:
@@ -207,7 +234,8 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
         intake: Intake = app.bot_data["intake"]
         intake.timeout = poll_timeout
-        if not await _connect(app, stop, first_delay=startup_delay):
+        webhook = settings.webhook_url is not None
+        if not await _connect(lambda: _register(app, webhook), stop, first_delay=startup_delay):
             log.info("stopped before Telegram could be reached")
             return
         # The first /progress would otherwise import matplotlib and load its fonts (seconds on a busy
@@ -217,14 +245,28 @@ async def run(
         async with app:
             await app.start()
             await intake.replay()
-            polling = asyncio.create_task(intake.run(stop), name="intake")
-            log.info("mlsquiz is running as @%s with %d questions", app.bot.username, len(bank.questions))
+            server = _server(settings, app)
+            if server is not None:
+                await server.start()
+            polling = None
+            if webhook:
+                # Only once the server listens: Telegram posts as soon as the webhook is set.
+                if not await _connect(lambda: _set_webhook(app, settings), stop, first_delay=startup_delay):
+                    stop.set()
+            else:
+                polling = asyncio.create_task(intake.run(stop), name="intake")
+            log.info("mlsquiz is running as @%s with %d questions (%s)", app.bot.username, len(bank.questions),
+                     "webhook" if webhook else "long polling")
             await stop.wait()
             log.info("stopping: finishing the updates in progress")
-            polling.cancel()  # an unconfirmed batch in flight is simply fetched again next time
-            await asyncio.gather(polling, return_exceptions=True)
+            if server is not None:  # refused from now on: Telegram delivers them again, to another replica or us
+                await server.stop()
+            if polling is not None:
+                polling.cancel()  # an unconfirmed batch in flight is simply fetched again next time
+                await asyncio.gather(polling, return_exceptions=True)
             await app.stop()  # handles what is queued, then returns
-            await intake.confirm()
+            if polling is not None:
+                await intake.confirm()
     finally:
         if warming is not None:  # a thread cannot be cancelled: let it finish (a second at most)
             await asyncio.gather(warming, return_exceptions=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -29,8 +30,10 @@ class AiohttpRequest(BaseRequest):
 
     def __init__(self, connection_pool_size: int = 16, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 1.0, retries: int = RETRIES, backoff: float = BACKOFF):
+                 pool_timeout: float | None = 1.0, retries: int = RETRIES, backoff: float = BACKOFF,
+                 on_error: Callable[[int], None] | None = None):
         self._pool_size = connection_pool_size
+        self._on_error = on_error  # told each error status Telegram answers (metrics)
         self._read = read_timeout
         self._write = write_timeout
         self._connect = connect_timeout
@@ -84,6 +87,8 @@ class AiohttpRequest(BaseRequest):
                 async with self._session.request(method, url, data=_body(request_data), timeout=timeout,
                                                  headers=_headers(request_data)) as response:
                     status, payload = response.status, await response.read()
+                if status >= 400 and self._on_error is not None:
+                    self._on_error(status)
             except TimeoutError as exc:
                 raise TimedOut from exc
             except aiohttp.ClientConnectorError as exc:  # no connection at all: nothing reached Telegram

@@ -1,4 +1,5 @@
-"""Fetching updates so that none is lost: store each one before confirming it to Telegram.
+"""Receiving updates so that none is lost: store each one before confirming it to Telegram (the next getUpdates
+offset, or the webhook's 200: bot/tg/webhook.py).
 
 python-telegram-bot's Updater confirms an update (the next getUpdates offset) as soon as it is in
 the in-memory queue, so a crash loses whatever was queued but not yet handled. Here the fetched
@@ -25,6 +26,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.storage.batch import GroupCommit
 from bot.storage.inbox import Inbox
+from bot.tg.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +37,13 @@ class Intake:
     """Long-polls getUpdates, stores each batch durably, then hands the updates to the Application."""
 
     def __init__(self, app: Application, inbox: Inbox, *, clock: Callable[[], datetime], timeout: int,
-                 limit: int = 100):
-        self.app, self.inbox, self.clock = app, inbox, clock
+                 limit: int = 100, metrics: Metrics | None = None):
+        self.app, self.inbox, self.clock, self.metrics = app, inbox, clock, metrics
         self.timeout, self.limit = timeout, limit
         self.offset: int | None = None
         self._queued: set[int] = set()  # ids handed over in this process, so a redelivery is not queued twice
         self._done: GroupCommit[int] = GroupCommit(lambda ids: inbox.handled(ids, clock()))
+        self._accepting = asyncio.Lock()
 
     async def replay(self) -> int:
         """Queue the updates a previous run stored but did not finish; returns how many."""
@@ -85,11 +88,7 @@ class Intake:
         if not raw:
             return 0
         raw = [u for u in raw if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
-        fresh = [u for u in raw if u["update_id"] not in self._queued]
-        if fresh:
-            # A redelivery of an update handled before (the process died before confirming it) stops here.
-            todo = await self.inbox.store([(u["update_id"], json.dumps(u)) for u in fresh], self.clock())
-            fresh = [u for u in fresh if u["update_id"] in todo]
+        fresh = await self._store(raw)
         # Only now may the next getUpdates confirm them.
         if raw:
             self.offset = max(u["update_id"] for u in raw) + 1
@@ -97,11 +96,30 @@ class Intake:
             await self._hand_over(data)
         return len(raw)
 
+    async def accept(self, update: dict) -> None:
+        """One update posted to the webhook: stored durably, then queued. When this returns the update is safe
+        to acknowledge; if it raises, it was not stored and Telegram must deliver it again."""
+        # One at a time: updates are queued in the order they were stored, as with getUpdates.
+        async with self._accepting:
+            for data in await self._store([update]):
+                await self._hand_over(data)
+
+    async def _store(self, raw: list[dict]) -> list[dict]:
+        """Store the updates not seen before; returns those to handle."""
+        fresh = [u for u in raw if u["update_id"] not in self._queued]
+        if not fresh:
+            return []
+        # A redelivery of an update handled before (the process died before confirming it) stops here.
+        todo = await self.inbox.store([(u["update_id"], json.dumps(u)) for u in fresh], self.clock())
+        return [u for u in fresh if u["update_id"] in todo]
+
     async def _hand_over(self, data: dict) -> None:
         update_id = data["update_id"]
         if update_id in self._queued:
             return
         self._queued.add(update_id)
+        if self.metrics is not None:
+            self.metrics.arrived(update_id)
         if len(self._queued) > 100_000:  # bounded: dedup across restarts is the database's job
             self._queued = set(sorted(self._queued)[-50_000:])
         try:
@@ -115,6 +133,8 @@ class Intake:
     async def done(self, update_id: int) -> None:
         """The update is handled: record it (many handlers' records share one transaction)."""
         await self._done.write(update_id)
+        if self.metrics is not None:
+            self.metrics.finished(update_id)
 
     async def confirm(self) -> None:
         """Confirm everything fetched so far (at shutdown, once the queue is handled)."""

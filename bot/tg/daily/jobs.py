@@ -19,6 +19,7 @@ from bot.services.daily import DailyService, DrillPush
 from bot.storage.daily import Push
 from bot.tg.common import clip
 from bot.tg.daily import render
+from bot.tg.metrics import Metrics
 from bot.tg.plan import render as plan_render
 from bot.tg.quiz import render as quiz_render
 
@@ -30,12 +31,13 @@ CONCURRENCY = 32  # sends in flight at once; the rate limiter spaces them out fu
 
 async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Send every drill and reminder that is due; finish any that an earlier run claimed but did not send."""
-    await Pusher(context.bot, context.application.bot_data["daily"]).run()
+    await Pusher(context.bot, context.application.bot_data["daily"],
+                 metrics=context.application.bot_data.get("metrics")).run()
 
 
 class Pusher:
-    def __init__(self, bot: Bot, daily: DailyService, concurrency: int = CONCURRENCY):
-        self.bot, self.daily = bot, daily
+    def __init__(self, bot: Bot, daily: DailyService, concurrency: int = CONCURRENCY, metrics: Metrics | None = None):
+        self.bot, self.daily, self.metrics = bot, daily, metrics
         self.gate = asyncio.Semaphore(concurrency)
         self.sent = 0
 
@@ -47,6 +49,8 @@ class Pusher:
         # Pipelined: the next batch is claimed and planned while the previous one is being sent.
         sending: asyncio.Task | None = None
         while claims := await self.daily.claim_due("drill", BATCH):
+            if self.metrics is not None:
+                self.metrics.push("claimed", sum(1 for c, _ in claims if c.claim))
             prepared = await self._prepare([(c.user_id, c.day, None) for c, _ in claims])
             if sending is not None:
                 await sending
@@ -107,6 +111,8 @@ class Pusher:
         # Recorded right after Telegram accepted it: a crash can repeat only sends in flight or a few ms old.
         await self.daily.drill_sent(push, message.message_id)
         self.sent += 1
+        if self.metrics is not None:
+            self.metrics.push("sent")
 
     async def _reminder(self, user_id: int, day: str) -> None:
         try:
