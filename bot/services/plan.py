@@ -195,12 +195,14 @@ class PlanService:
         low, high = RETENTION_RANGE
         if not low - 1e-9 <= retention <= high + 1e-9:
             return None
-        await self.plans.set_retention(user_id, round(retention, 3))
-        return await self.reschedule(user_id)
-
-    async def reschedule(self, user_id: int) -> int:
-        """Rebuild every card from its reviews under the user's current model; returns the cards rewritten."""
         user = await self._user(user_id)
+        retention = round(retention, 3)
+        cards = await self._rescheduled(user_id, Model(user.model.params, retention))
+        return await self.plans.set_retention(user_id, retention, cards)
+
+    async def _rescheduled(self, user_id: int, model: Model) -> list[tuple[str, str, datetime, int]]:
+        """Every card rebuilt from its reviews under `model`: stored in the same transaction as the model, so
+        that a stop in between never leaves cards scheduled by a model the user no longer has."""
         log_ = await self.plans.review_log(user_id)
         by_question: dict[str, list[tuple[datetime, int]]] = {}
         for r in log_:
@@ -212,11 +214,11 @@ class PlanService:
             for qid, _, _, reviews in cards:
                 history = by_question.get(qid, [])
                 if len(history) == reviews and history:  # a card whose log is complete
-                    memory = replay(history, user.model)
+                    memory = replay(history, model)
                     out.append((qid, memory.card_json, memory.due, reviews))
             return out
 
-        return await self.plans.rewrite_cards(user_id, await asyncio.to_thread(rebuild))
+        return await asyncio.to_thread(rebuild)
 
     async def retime(self, user_id: int) -> None:
         """The user's time zone or drill time changed: the plan's messages follow."""
@@ -348,8 +350,8 @@ class PlanService:
         row = ModelRow(now, fit.reviews, fit.reason, fit.own.log_loss if fit.own else None,
                        fit.default.log_loss if fit.default else None, fit.own.rmse if fit.own else None,
                        fit.default.rmse if fit.default else None)
-        await self.plans.save_fit(user_id, row, fit.parameters, now + FIT_EVERY)
-        if fit.parameters != user.model.params:
-            await self.reschedule(user_id)
+        cards = (await self._rescheduled(user_id, Model(fit.parameters, user.model.retention))
+                 if fit.parameters != user.model.params else [])
+        await self.plans.save_fit(user_id, row, fit.parameters, now + FIT_EVERY, cards)
         log.info("memory model fitted: %s from %d reviews", fit.reason, fit.reviews)
         return fit

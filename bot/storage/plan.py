@@ -59,6 +59,22 @@ class OutcomeCount:
     forecast_pass: int  # of them, how many the plan's forecast said would pass
 
 
+Card = tuple[str, str, datetime, int]  # (question id, card JSON, due, reviews it was rebuilt from)
+
+
+async def _rewrite_cards(conn, user_id: int, cards: Sequence[Card]) -> int:
+    """Store rescheduled cards; a card answered again meanwhile (its review count moved on) keeps its newer
+    state. Returns how many were rewritten."""
+    changed = 0
+    for qid, card, due, reviews in cards:
+        cur = await conn.execute(
+            "UPDATE cards SET card = ?, due = ? WHERE user_id = ? AND question_id = ? AND reviews = ?",
+            (card, iso(due), user_id, qid, reviews),
+        )
+        changed += cur.rowcount
+    return changed
+
+
 class PlanRepo:
     def __init__(self, db: Database):
         self.db = db
@@ -158,27 +174,11 @@ class PlanRepo:
                 "SELECT question_id, card, due, reviews FROM cards WHERE user_id = ?", (user_id,))
         return [(r[0], r[1], datetime.fromisoformat(r[2]), r[3]) for r in rows]
 
-    async def rewrite_cards(self, user_id: int, cards: Sequence[tuple[str, str, datetime, int]]) -> int:
-        """Store rescheduled cards: (question id, card JSON, due, reviews it was rebuilt from).
-
-        A card answered again meanwhile (its review count moved on) keeps its newer state. Returns how many
-        were rewritten.
-        """
-        changed = 0
-        async with self.db.tx() as conn:
-            for qid, card, due, reviews in cards:
-                cur = await conn.execute(
-                    "UPDATE cards SET card = ?, due = ? WHERE user_id = ? AND question_id = ? AND reviews = ?",
-                    (card, iso(due), user_id, qid, reviews),
-                )
-                changed += cur.rowcount
-        return changed
-
-    # --- memory models ------------------------------------------------------------------------------
-
-    async def set_retention(self, user_id: int, retention: float) -> None:
+    async def set_retention(self, user_id: int, retention: float, cards: Sequence[Card]) -> int:
+        """Store the retention and the cards rescheduled with it, together; returns the cards rewritten."""
         async with self.db.tx() as conn:
             await conn.execute("UPDATE users SET retention = ? WHERE id = ?", (retention, user_id))
+            return await _rewrite_cards(conn, user_id, cards)
 
     async def claim_fits(self, now: datetime, lease_until: datetime, limit: int) -> list[int]:
         """Users whose memory model is due for a (re)fit, leased to this process until `lease_until`."""
@@ -191,8 +191,10 @@ class PlanRepo:
         return [r[0] for r in rows]
 
     async def save_fit(self, user_id: int, row: ModelRow, params: Sequence[float] | None,
-                       next_fit_at: datetime) -> None:
+                       next_fit_at: datetime, cards: Sequence[Card] = ()) -> None:
+        """Store a fit, the parameters it gave and the cards rescheduled with them, in one transaction."""
         async with self.db.tx() as conn:
+            await _rewrite_cards(conn, user_id, cards)
             await conn.execute(
                 "INSERT INTO memory_models (user_id, fitted_at, reviews, outcome, own_log_loss, default_log_loss, "
                 "own_rmse, default_rmse) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
