@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
@@ -54,17 +55,23 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = _settings()
     if args.command == "backup":
+        if settings.postgres_url is not None:
+            print("mlsquiz: the database is PostgreSQL: back it up with pg_dump (see the README)", file=sys.stderr)
+            return 2
         try:
-            size = backup(settings.db, args.path)
+            size = backup(settings.sqlite_path, args.path)
         except (BackupError, sqlite3.Error) as exc:
             print(f"mlsquiz: backup failed: {exc}", file=sys.stderr)
             return 1
-        print(f"mlsquiz: backed up {settings.db} to {args.path} ({size:,} bytes, integrity ok)")
+        print(f"mlsquiz: backed up {settings.sqlite_path} to {args.path} ({size:,} bytes, integrity ok)")
         return 0
     if settings.telegram_bot_token is None:
         print("mlsquiz: TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and export it.", file=sys.stderr)
         return 2
-    logs.setup(settings.log_level, [settings.telegram_bot_token.get_secret_value()])
+    secrets = [settings.telegram_bot_token.get_secret_value()]
+    if settings.postgres_url is not None and (password := urlsplit(settings.postgres_url).password):
+        secrets.append(password)
+    logs.setup(settings.log_level, secrets)
 
     if args.command in (None, "run"):
         try:

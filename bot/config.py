@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_url: str = Field(default="https://api.telegram.org", validation_alias="TELEGRAM_API_URL")
     db: Path = Field(default=Path("data/mlsquiz.sqlite3"), validation_alias="MLSQUIZ_DB")
+    # postgresql://user:password@host:5432/name switches to PostgreSQL; unset (or sqlite:///path) is SQLite.
+    database_url: SecretStr | None = Field(default=None, validation_alias="MLSQUIZ_DATABASE_URL")
     content: Path = Field(default=REPO_ROOT / "content", validation_alias="MLSQUIZ_CONTENT")
     default_tz: str = Field(default="UTC", validation_alias="MLSQUIZ_DEFAULT_TZ")
     log_level: str = Field(default="INFO", validation_alias="MLSQUIZ_LOG_LEVEL")
@@ -45,6 +47,27 @@ class Settings(BaseSettings):
         if v is None or not v.get_secret_value().strip():
             return None
         return SecretStr(v.get_secret_value().strip())
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None or not v.get_secret_value().strip():
+            return None
+        scheme = urlsplit(v.get_secret_value().strip()).scheme
+        if scheme not in ("postgresql", "postgres", "sqlite"):
+            raise ValueError("must start with postgresql:// (or sqlite:/// for a file)")
+        return SecretStr(v.get_secret_value().strip())
+
+    @property
+    def postgres_url(self) -> str | None:
+        """The PostgreSQL URL when the database is PostgreSQL (it may hold a password: never log it)."""
+        url = self.database_url.get_secret_value() if self.database_url else None
+        return url if url and not url.startswith("sqlite:") else None
+
+    @property
+    def sqlite_path(self) -> Path:
+        url = self.database_url.get_secret_value() if self.database_url else None
+        return Path(url.removeprefix("sqlite://")) if url and url.startswith("sqlite:") else self.db
 
     @field_validator("webhook_url", "metrics_port", mode="before")
     @classmethod

@@ -34,7 +34,7 @@ SELECT user_id, question_id, id, answered_at, CASE WHEN correct = 1 THEN 3 ELSE 
        CAST(julianday(date(answered_at)) - julianday(date(prev)) AS INTEGER),
        CASE WHEN origin = 'exam' THEN NULL ELSE (julianday(answered_at) - julianday(asked_at)) * 86400.0 END, 1
 FROM (SELECT a.*, LAG(answered_at) OVER (PARTITION BY user_id, question_id ORDER BY answered_at, id) AS prev
-      FROM asks a WHERE status = 'answered' AND answered_at IS NOT NULL)
+      FROM asks a WHERE status = 'answered' AND answered_at IS NOT NULL) AS answered
 ORDER BY answered_at, id;
 
 UPDATE users SET reviews = (SELECT COUNT(*) FROM reviews r WHERE r.user_id = users.id);

@@ -14,6 +14,7 @@ from bot.config import REPO_ROOT, Settings
 from bot.content import Bank, Question, load_bank
 from bot.content.models import LETTERS
 from bot.tg.app import run
+from tests.pg import PgServer
 from tests.standin import Call, StandIn
 
 TOKEN = "123456789:TEST-token-for-the-stand-in-aaaaaaaaaaaa"
@@ -65,9 +66,114 @@ async def standin() -> AsyncIterator[StandIn]:
 
 
 def settings_for(standin: StandIn, db: Path, **extra) -> Settings:
+    """The bot's settings for a test: its database is the SQLite file `db`, or with `--backend postgresql` a
+    fresh database on the test PostgreSQL server."""
+    if (url := url_for(db)) is not None and "MLSQUIZ_DATABASE_URL" not in extra:
+        extra["MLSQUIZ_DATABASE_URL"] = url
     return Settings(
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url, MLSQUIZ_DB=db, MLSQUIZ_LOG_LEVEL="DEBUG", **extra
     )
+
+
+BACKEND = {"name": "sqlite"}  # set from --backend at start-up
+PG_URLS: dict[Path, str] = {}  # a test's SQLite path -> the PostgreSQL database that stands in for it
+
+
+class _PgConn:
+    """What tests use of a sqlite3 connection, on PostgreSQL: execute (with `?`), fetchone/fetchall."""
+
+    def __init__(self, url: str):
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, params=()):
+        from bot.storage.dialect import postgres_statement, pyformat
+
+        if sql.lstrip().upper().startswith("CREATE"):
+            sql = postgres_statement(sql) or ""
+        return self.conn.execute(pyformat(sql.replace("BEGIN IMMEDIATE", "BEGIN")), params)
+
+    def executemany(self, sql: str, seq):
+        from bot.storage.dialect import pyformat
+
+        with self.conn.cursor() as cur:
+            cur.executemany(pyformat(sql), list(seq))
+
+    def commit(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def url_for(path) -> str | None:
+    """With `--backend postgresql`, the PostgreSQL database standing in for the SQLite file `path` (made on
+    first use, the same one after: a restarted bot finds its data); None on SQLite."""
+    if BACKEND["name"] != "postgresql":
+        return None
+    if Path(path) not in PG_URLS:
+        PG_URLS[Path(path)] = pg_server().fresh_database()
+    return PG_URLS[Path(path)]
+
+
+async def open_test_database(path):
+    """The bot's storage of a test, opened directly (to seed it or look into it): SQLite or PostgreSQL."""
+    from bot.storage.db import Database
+
+    url = url_for(path)
+    if url is None:
+        return await Database.open(path)
+    from bot.storage.postgres import PostgresDatabase
+
+    return await PostgresDatabase.open(url)
+
+
+def db_connect(path):
+    """A connection to the bot's database of a test: the SQLite file, or the PostgreSQL database standing in
+    for it with `--backend postgresql` (same queries: `?` parameters, portable SQL)."""
+    import sqlite3
+
+    url = PG_URLS.get(Path(path))
+    return _PgConn(url) if url is not None else sqlite3.connect(path)
+
+
+_PG: list[PgServer] = []
+
+
+def pg_server() -> PgServer:
+    """The test PostgreSQL server of this process (one per xdist worker), started on first use."""
+    if not _PG:
+        _PG.append(PgServer().start())
+    return _PG[0]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", choices=("sqlite", "postgresql"), default="sqlite",
+                     help="the database the bot runs on in the tests (PostgreSQL: a server the tests start)")
+
+
+def pytest_configure(config):
+    BACKEND["name"] = config.getoption("--backend")
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND["name"] != "sqlite":
+        skip = pytest.mark.skip(reason="SQLite only")
+        for item in items:
+            if item.get_closest_marker("sqlite_only") is not None:
+                item.add_marker(skip)
+
+
+def pytest_unconfigure(config):
+    while _PG:
+        _PG.pop().stop()
 
 
 class FakeClock:

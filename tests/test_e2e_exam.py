@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,15 @@ import pytest
 from bot.content import QuestionType
 from bot.domain.exam import EXAM_SIZE, quotas, scale
 from bot.services.tracks import Tracks
-from tests.conftest import FakeClock, RunningBot, correct_positions, question_in, settings_for, wrong_position
+from tests.conftest import (
+    FakeClock,
+    RunningBot,
+    correct_positions,
+    db_connect,
+    question_in,
+    settings_for,
+    wrong_position,
+)
 from tests.standin import Call, StandIn
 
 USER = 6060
@@ -105,7 +112,7 @@ async def test_exam_pause_restart_resume_submit_review_history(clocked, standin:
     assert all(len(b["callback_data"].encode()) <= 64 for b in page.buttons())
 
     # The draw follows MLS-C01's domain weights and holds its item types only (choice questions).
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         rows = conn.execute("SELECT question_id, kind FROM asks WHERE origin = 'exam'").fetchall()
         assert conn.execute("SELECT exam_code FROM exams").fetchall() == [("mls-c01",)]
     assert len(rows) == EXAM_SIZE and {k for _, k in rows} <= {"single", "multi"}
@@ -115,7 +122,7 @@ async def test_exam_pause_restart_resume_submit_review_history(clocked, standin:
                                                                                      "4": 13}
 
     # A forged generic answer button on an exam question is refused: it would have revealed the answer.
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         exam_ask = conn.execute("SELECT id FROM asks WHERE origin = 'exam' ORDER BY id LIMIT 1").fetchone()[0]
     mark = len(standin.calls)
     await standin.tap(USER, page, f"a:{exam_ask}:0")
@@ -237,7 +244,7 @@ async def test_time_limit_late_tap_does_not_count(clocked, standin: StandIn, ban
                                     after=mark)
     assert "Right: 4/65" in result.plain
     assert f"Scaled score: {scale(4, 65)}" in result.plain
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         late = conn.execute("SELECT status FROM asks WHERE origin = 'exam' AND question_id = ?", (q.id,)).fetchone()[0]
         open_left = conn.execute("SELECT COUNT(*) FROM asks WHERE origin = 'exam' AND status = 'open'").fetchone()[0]
     assert late == "expired" and open_left == 0

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FakeClock, RunningBot, correct_positions, question_in, settings_for, wrong_position
+from tests.conftest import (
+    FakeClock,
+    RunningBot,
+    correct_positions,
+    db_connect,
+    question_in,
+    settings_for,
+    wrong_position,
+)
 from tests.standin import BOT_USERNAME, Call, StandIn
 
 GROUP_ID = -1001234567890
@@ -190,7 +197,7 @@ async def test_restart_mid_round_keeps_every_recorded_answer(clocked, standin: S
     await standin.send_text(BOB, "/stats")  # his own record of the answer survived the restarts too
     stats = await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == BOB, after=mark)
     assert "Answered: 1" in stats.plain and "correct: 1" in stats.plain
-    with sqlite3.connect(bot.settings.db) as db:
+    with db_connect(bot.settings.db) as db:
         assert db.execute("SELECT reviews FROM cards WHERE user_id = ?", (BOB,)).fetchall() == [(1,)]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from tests.conftest import (
     answer_wrongly,
     bank_questions,
     content_with,
+    db_connect,
     question_in,
     settings_for,
 )
@@ -156,9 +156,10 @@ async def test_thirty_days_to_the_exam_with_days_skipped(small, standin: StandIn
     reports = await say(standin, "/reports", ADMIN)
     assert "Exam outcomes (1 asked): passed 1" in reports.plain
 
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         # The review log has every answer, in the learner's local days; each day's goal was its drill.
-        reviews = conn.execute("SELECT COUNT(*), SUM(rating = 1), SUM(elapsed_days IS NULL) FROM reviews").fetchone()
+        reviews = conn.execute("SELECT COUNT(*), SUM(CASE WHEN rating = 1 THEN 1 ELSE 0 END), "
+                               "SUM(CASE WHEN elapsed_days IS NULL THEN 1 ELSE 0 END) FROM reviews").fetchone()
         assert reviews[0] == conn.execute("SELECT COUNT(*) FROM asks WHERE status = 'answered'").fetchone()[0]
         assert reviews[1] > 0 and reviews[2] == QUESTIONS
         goals = dict(conn.execute("SELECT day, goal FROM days WHERE user_id = ?", (USER,)).fetchall())
@@ -220,7 +221,7 @@ async def test_plan_commands_buttons_and_bad_input(small, standin: StandIn):
     assert "MLA-C02 on Mon 15 Feb 2027" in (await say(standin, "/plan")).plain
 
     def events() -> dict[str, str]:
-        with sqlite3.connect(db) as conn:
+        with db_connect(db) as conn:
             return dict(conn.execute("SELECT kind, due_at FROM plan_events WHERE status = 'pending'").fetchall())
 
     assert events() == {"eve": "2027-02-14T19:00:00+00:00", "outcome": "2027-02-16T08:00:00+00:00"}
@@ -237,7 +238,7 @@ async def test_plan_commands_buttons_and_bad_input(small, standin: StandIn):
     off = await say(standin, "/plan off")
     assert "Plan ended" in off.plain
     assert "When is your exam?" in (await say(standin, "/plan")).plain
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         assert conn.execute("SELECT exam_date, plan_minutes, retention FROM users WHERE id = ?",
                             (USER,)).fetchone() == (None, 20, 0.85)
         assert conn.execute("SELECT COUNT(*) FROM plan_events WHERE status = 'pending'").fetchone() == (0,)
@@ -264,18 +265,18 @@ async def test_a_learner_with_enough_reviews_gets_their_own_memory_model(standin
     from bench.learners import FAST_FORGETTER, learner
     from bot.domain.memory import DEFAULT_MODEL, Model, replay
     from bot.domain.tuning import MIN_REVIEWS
-    from bot.storage.db import Database
+    from tests.conftest import open_test_database
 
     reviews = learner(3, 600, FAST_FORGETTER)
     start = max(r.at for r in reviews) + timedelta(hours=1)
     path = tmp_path / "fit.sqlite3"
-    db = await Database.open(path)
+    db = await open_test_database(path)
     await db.migrate()
     await db.close()
     history: dict[str, list[tuple[datetime, int]]] = {}
     for r in reviews:
         history.setdefault(r.question_id, []).append((r.at, r.rating))
-    with sqlite3.connect(path) as conn:
+    with db_connect(path) as conn:
         conn.execute("INSERT INTO users (id, chat_id, tz, created_at, reviews, next_fit_at) "
                      "VALUES (?, ?, 'UTC', ?, ?, ?)", (USER, USER, START.isoformat(), len(reviews), start.isoformat()))
         conn.executemany(
@@ -292,14 +293,14 @@ async def test_a_learner_with_enough_reviews_gets_their_own_memory_model(standin
     await bot.start(standin)
     try:
         for _ in range(200):
-            with sqlite3.connect(path) as conn:
+            with db_connect(path) as conn:
                 fitted = conn.execute("SELECT outcome, reviews, own_log_loss, default_log_loss FROM memory_models"
                                       ).fetchone()
             if fitted:
                 break
             await asyncio.sleep(0.05)
         assert fitted is not None and fitted[:2] == ("own", 600) and fitted[2] < fitted[3]
-        with sqlite3.connect(path) as conn:
+        with db_connect(path) as conn:
             params, next_fit = conn.execute("SELECT memory_params, next_fit_at FROM users").fetchone()
             assert datetime.fromisoformat(next_fit) == start + timedelta(days=7)
             qid = reviews[-1].question_id

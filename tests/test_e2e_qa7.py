@@ -4,14 +4,13 @@ Telegram updates in, Bot API calls out, a real SQLite file, an injected clock.""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.content import QuestionType
-from tests.conftest import FakeClock, RunningBot, answer_correctly, question_in, settings_for
+from tests.conftest import FakeClock, RunningBot, answer_correctly, db_connect, question_in, settings_for
 from tests.standin import Call, StandIn
 
 CLOSED_IN_EXAM = "This question is closed. Your mock exam is running: /exam takes you back to it."
@@ -58,7 +57,7 @@ def data_of(call: Call, prefix: str) -> str:
 
 
 def rows(db: Path, sql: str, *args) -> list[tuple]:
-    conn = sqlite3.connect(db, timeout=15)
+    conn = db_connect(db)
     try:
         return conn.execute(sql, args).fetchall()
     finally:
@@ -188,7 +187,7 @@ TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
 def seed_answers(db: Path, user: int, n: int) -> None:
     """Plain SQL: a heavy user's answers (seeding is not what is tested). Run it in a thread: the bot shares
     the event loop and must be able to finish a write this waits for (BEGIN IMMEDIATE waits, not fails)."""
-    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    conn = db_connect(db)
     try:
         conn.execute("BEGIN IMMEDIATE")
         at = START.isoformat()
@@ -197,7 +196,7 @@ def seed_answers(db: Path, user: int, n: int) -> None:
             "status, answered_at, correct, response, message_id) "
             "VALUES (?, ?, ?, 'single', 'data-engineering', 'kinesis', 'quiz', '[2, 0, 3, 1]', ?, 'answered', ?, "
             "?, '[2]', ?)",
-            [(user, user, f"kinesis-{i % 40:03d}", at, at, i % 3 != 0, 100_000 + i) for i in range(n)],
+            [(user, user, f"kinesis-{i % 40:03d}", at, at, int(i % 3 != 0), 100_000 + i) for i in range(n)],
         )
         conn.execute("COMMIT")
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +13,16 @@ import pytest
 from bot.content import QuestionType
 from bot.domain.study import KIND_NAMES
 from bot.services.tracks import Tracks
-from tests.conftest import FakeClock, RunningBot, answer_correctly, answer_wrongly, question_in, settings_for
+from tests.conftest import (
+    FakeClock,
+    RunningBot,
+    answer_correctly,
+    answer_wrongly,
+    db_connect,
+    question_in,
+    settings_for,
+    url_for,
+)
 from tests.standin import Call, StandIn
 
 USER = 987_654_321  # large, so no other number in the database can equal it by chance
@@ -73,7 +81,7 @@ async def tap(standin: StandIn, call: Call, data: str, want, user: int = USER) -
 
 
 def rows(db: Path, sql: str, *args) -> list[tuple]:
-    conn = sqlite3.connect(db, timeout=15)
+    conn = db_connect(db)
     try:
         return conn.execute(sql, args).fetchall()
     finally:
@@ -352,20 +360,21 @@ async def add_foreign_table(db: Path, user: int) -> None:
 
 def _add_foreign_table(db: Path, user: int) -> None:
     # BEGIN IMMEDIATE: a deferred transaction would fail at once, not wait, if the bot writes in between.
-    conn = sqlite3.connect(db, timeout=15, isolation_level=None)
+    conn = db_connect(db)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("CREATE TABLE IF NOT EXISTS future_feature "
-                     "(id INTEGER PRIMARY KEY, user_id INTEGER, points INTEGER)")
+                     "(id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER, points INTEGER)")
         conn.execute("INSERT INTO future_feature (user_id, points) VALUES (?, 7)", (user,))
         # A finished mock exam of one question: its item row has no user_id, only the exam's.
         ask_id = conn.execute("SELECT MIN(id) FROM asks WHERE user_id = ?", (user,)).fetchone()[0]
         exam_id = conn.execute(
             "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, started_at) "
-            "VALUES (?, ?, 1, 60, 'finished', '2026-11-23T09:00:00+00:00')", (user, user)).lastrowid
+            "VALUES (?, ?, 1, 60, 'finished', '2026-11-23T09:00:00+00:00') RETURNING id", (user, user)).fetchone()[0]
         conn.execute("INSERT INTO exam_items (exam_id, position, ask_id) VALUES (?, 0, ?)", (exam_id, ask_id))
         # A group round this user started: `started_by` names them without a foreign key.
-        conn.execute("INSERT OR IGNORE INTO groups (chat_id, joined_at) VALUES (-100777, '2026-11-23T09:00:00+00:00')")
+        conn.execute("INSERT INTO groups (chat_id, joined_at) VALUES (-100777, '2026-11-23T09:00:00+00:00') "
+                     "ON CONFLICT DO NOTHING")
         conn.execute("INSERT INTO rounds (chat_id, started_by, questions, orders, seconds, status, started_at) "
                      "VALUES (-100777, ?, '[]', '[]', 20, 'finished', '2026-11-23T09:00:00+00:00')", (user,))
         conn.execute("COMMIT")
@@ -384,6 +393,9 @@ async def make_history(standin: StandIn, bank, user: int) -> None:
 
 
 def tables_with_user_id(db: Path) -> list[str]:
+    if url_for(db) is not None:  # PostgreSQL
+        return sorted({r[0] for r in rows(db, "SELECT table_name FROM information_schema.columns "
+                                              "WHERE column_name = 'user_id' AND table_schema = current_schema()")})
     names = [r[0] for r in rows(db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
     return [t for t in names if "user_id" in {c[1] for c in rows(db, f'PRAGMA table_info("{t}")')}]
 
@@ -424,11 +436,15 @@ async def test_export_sends_every_table_about_the_user(env, standin: StandIn, ba
 def references(db: Path, value: int) -> list[str]:
     """Every table.column in the database holding `value` (a user id anywhere, under any column name)."""
     found = []
-    for (table,) in rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'"):
-        for column in rows(db, f'PRAGMA table_info("{table}")'):
-            n = rows(db, f'SELECT COUNT(*) FROM "{table}" WHERE "{column[1]}" = ?', value)[0][0]
-            if n:
-                found.append(f"{table}.{column[1]}")
+    if url_for(db) is not None:  # PostgreSQL: integer columns only (comparing text with a number is an error)
+        columns = rows(db, "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = "
+                           "current_schema() AND data_type IN ('bigint', 'integer') ORDER BY 1, 2")
+    else:
+        columns = [(table, c[1]) for (table,) in rows(db, "SELECT name FROM sqlite_master WHERE type = 'table'")
+                   for c in rows(db, f'PRAGMA table_info("{table}")')]
+    for table, column in columns:
+        if rows(db, f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" = ?', value)[0][0]:
+            found.append(f"{table}.{column}")
     return found
 
 

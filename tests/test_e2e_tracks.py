@@ -4,7 +4,6 @@ items answered right and wrong in practice, in a topic drill and in the MLA-C01 
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tests.conftest import (
     bank_questions,
     build_answer,
     content_with,
+    db_connect,
     item_positions,
     question_in,
     settings_for,
@@ -84,7 +84,7 @@ async def test_track_shows_the_exams_and_switches_losing_nothing(bot, standin: S
     after = await say(standin, "/stats")
     assert "Answered: 1 · correct: 1" in after.plain and "By domain of Machine Learning – Specialty" in after.plain
     assert "Exploratory Data Analysis (24%)" in after.plain
-    with sqlite3.connect(bot.settings.db) as conn:
+    with db_connect(bot.settings.db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM cards WHERE user_id = ?", (USER,)).fetchone()[0] == 1
     bad = await say(standin, "/track aws-c99")
     assert "not an exam I know" in bad.plain and "/track mla-c02" in bad.plain
@@ -149,7 +149,7 @@ async def test_ordering_and_matching_in_practice_right_and_wrong_with_undo(built
         first_item = q.steps[0] if q.type is QuestionType.ordering else q.pairs[0][1]
         assert first_item in verdict.plain and q.explanation in verdict.plain
         seen.add(q.type)
-    with sqlite3.connect(built[0].settings.db) as conn:
+    with db_connect(built[0].settings.db) as conn:
         rows = conn.execute("SELECT kind, correct FROM asks WHERE user_id = ? AND status = 'answered' ORDER BY id",
                             (USER,)).fetchall()
     assert [c for _, c in rows] == [1, 0, 1, 0] and {k for k, _ in rows} <= {"ordering", "matching"}
@@ -241,7 +241,7 @@ async def test_a_group_picks_its_exam(bot, standin: StandIn):
     assert "Saved" in saved.plain and "Machine Learning – Specialty, MLS-C01" in saved.plain
     bad = await in_group("/groupsettings exam nope")
     assert "not an exam I know" in bad.plain and "/groupsettings exam mla-c02" in bad.plain
-    with sqlite3.connect(bot.settings.db) as conn:
+    with db_connect(bot.settings.db) as conn:
         assert conn.execute("SELECT exam FROM groups WHERE chat_id = ?", (group_id,)).fetchone() == ("mls-c01",)
 
 

@@ -6,14 +6,13 @@ checkable: once the exam holds 5 of them, practice can only ever ask the other 3
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.content import load_bank
-from tests.conftest import FakeClock, RunningBot, bank_questions, content_with, question_in, settings_for
+from tests.conftest import FakeClock, RunningBot, bank_questions, content_with, db_connect, question_in, settings_for
 from tests.standin import Call, StandIn
 
 USER = 5151
@@ -57,7 +56,7 @@ def data_of(call: Call, prefix: str) -> str:
 
 
 def exam_questions(db: Path) -> set[str]:
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         return {r[0] for r in conn.execute(
             "SELECT a.question_id FROM exam_items i JOIN asks a ON a.id = i.ask_id")}
 
@@ -130,6 +129,6 @@ async def test_a_group_press_is_not_counted_while_the_presser_sits_an_exam(env, 
     await standin.group_tap(group, USER, question, question.buttons()[0]["callback_data"])
     toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
     assert "Not counted" in toast.params.get("text", "")
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM round_answers").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM asks WHERE origin = 'group'").fetchone()[0] == 0

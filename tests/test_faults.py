@@ -12,10 +12,20 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.config import REPO_ROOT
 from bot.content import QuestionType
 from bot.tg import http
-from tests.conftest import FakeClock, RunningBot, answer_correctly, correct_positions, question_in, settings_for
+from tests.conftest import (
+    FakeClock,
+    RunningBot,
+    answer_correctly,
+    correct_positions,
+    db_connect,
+    question_in,
+    settings_for,
+)
 from tests.standin import Call, StandIn
 from tests.test_e2e_daily import is_drill, subscribe
 from tests.test_process import seed_due_subscribers
@@ -59,7 +69,7 @@ async def wait_until(condition, timeout: float = 60.0) -> None:
 
 def answered_counts(db: Path) -> tuple[Counter, Counter]:
     """Answered asks per user, and the `days` counters per user (summed over days)."""
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         asks = Counter(dict(conn.execute(
             "SELECT user_id, COUNT(*) FROM asks WHERE status = 'answered' GROUP BY user_id")))
         days = Counter(dict(conn.execute("SELECT user_id, SUM(answered) FROM days GROUP BY user_id")))
@@ -87,7 +97,7 @@ async def test_push_through_429_and_5xx_every_subscriber_gets_exactly_one_drill(
           f"drills {len(drills(standin))}")
     assert len(standin.failures_served) == len(statuses)
     assert Counter(drills(standin)) == Counter(users), "a subscriber got no drill, or two"
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         status = Counter(s for (s,) in conn.execute("SELECT status FROM pushes WHERE kind = 'drill'"))
     assert status == {"sent": len(users)}
 
@@ -193,6 +203,7 @@ async def test_reply_failing_beyond_the_retries_keeps_the_answer_once(tmp_path: 
 # --- another process holding the write lock ------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # SQLite's one write lock, held by another process; PostgreSQL locks rows
 async def test_write_lock_held_10s_answer_waits_and_counts_then_drills_go_out(tmp_path: Path, standin: StandIn, bank):
     user, db = 5150, tmp_path / "locked.sqlite3"
     clock = FakeClock(START)
@@ -273,9 +284,9 @@ async def test_answer_recorded_before_the_kill_gets_its_verdict_on_replay(tmp_pa
     import random
 
     from bot.services.quiz import QuizService
-    from bot.storage.db import Database
     from bot.storage.inbox import Inbox
     from bot.storage.repo import Repo
+    from tests.conftest import open_test_database
 
     user, db = 840_001, tmp_path / "replay.sqlite3"
     bot = RunningBot(settings_for(standin, db), bank)
@@ -293,7 +304,7 @@ async def test_answer_recorded_before_the_kill_gets_its_verdict_on_replay(tmp_pa
                     "chat": {"id": user, "type": "private"}, "text": choice.text,
                     "from": {"id": 1, "is_bot": True, "first_name": "MLS Quiz"}}}}
     typed = {"update_id": 90_002, **standin.message_update(user, question_in(bank, fill.text).answer)}
-    database = await Database.open(db)
+    database = await open_test_database(db)
     quiz = QuizService(bank, Repo(database), default_tz="UTC", clock=lambda: datetime.now(UTC), rng=random.Random(1))
     await Inbox(database).store([(u["update_id"], json.dumps(u)) for u in (tap, typed)], datetime.now(UTC))
     ask_id = int(data.split(":")[1])
@@ -316,7 +327,7 @@ async def test_answer_recorded_before_the_kill_gets_its_verdict_on_replay(tmp_pa
                 or "already answered" in str(c.params.get("text"))]
     asks, days = answered_counts(db)
     assert asks[user] == days[user] == 2
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
 
 
@@ -334,7 +345,7 @@ async def test_answer_replied_before_the_kill_is_not_shown_twice_on_replay(tmp_p
     tap = await standin.tap(user, choice, choice.buttons()[correct_positions(bank, choice)[0]]["callback_data"])
     await standin.wait_for(lambda c: c.method == "editMessageText" and c.chat_id == user, after=mark)
     await bot.stop()
-    with sqlite3.connect(db) as conn:  # as if the process died before mark_done committed
+    with db_connect(db) as conn:  # as if the process died before mark_done committed
         conn.execute("DELETE FROM processed_updates WHERE update_id = ?", (tap["update_id"],))
         conn.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
                      (tap["update_id"], json.dumps(tap), datetime.now(UTC).isoformat()))
@@ -343,7 +354,7 @@ async def test_answer_replied_before_the_kill_is_not_shown_twice_on_replay(tmp_p
     await bot.start(standin)
     try:
         toast = await standin.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
-        await wait_until(lambda: not sqlite3.connect(db).execute("SELECT COUNT(*) FROM inbox").fetchone()[0], 20)
+        await wait_until(lambda: not db_connect(db).execute("SELECT COUNT(*) FROM inbox").fetchone()[0], 20)
     finally:
         await bot.stop()
     assert toast.params["text"].startswith("✅")

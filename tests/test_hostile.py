@@ -230,12 +230,12 @@ async def test_hostile_corpus(bot, standin: StandIn, bank, caplog: pytest.LogCap
     assert question_in(bank, question.text)
 
     # Wait until every update is handled (recorded as processed), then look at what was sent.
-    from bot.storage.db import Database
+    from tests.conftest import open_test_database
 
     deadline = time.monotonic() + 30
     last = pushed[-1]["update_id"]
     while time.monotonic() < deadline:
-        db = await Database.open(bot.settings.db)
+        db = await open_test_database(bot.settings.db)
         try:
             async with db.read() as conn, conn.execute(
                 "SELECT COUNT(*) FROM processed_updates WHERE update_id <= ?", (last,)
@@ -312,11 +312,11 @@ async def test_same_update_ten_times_has_one_effect(bot, standin: StandIn, bank)
 
 async def handled_between(bot, first: int, last: int, want: int, tries: int = 100) -> int:
     """How many updates with ids first..last are recorded as handled, waiting up to tries/10 s for `want`."""
-    from bot.storage.db import Database
+    from tests.conftest import open_test_database
 
     done = 0
     for _ in range(tries):
-        db = await Database.open(bot.settings.db)
+        db = await open_test_database(bot.settings.db)
         try:
             async with db.read() as conn:
                 done = (await conn.execute_fetchall(

@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import REPO_ROOT
 from bot.content import QuestionType
-from tests.conftest import TOKEN, correct_positions, question_in
+from tests.conftest import TOKEN, correct_positions, db_connect, question_in, url_for
 from tests.standin import StandIn
 
 USER = 31337
@@ -162,6 +162,12 @@ async def test_database_from_a_newer_version_refuses_to_start(tmp_path: Path, st
     assert b"9999_from_the_future" in err and b"Traceback" not in err
 
 
+def backend_env(db: Path) -> dict[str, str]:
+    """With `--backend postgresql`, the process's database is the PostgreSQL one standing in for `db`."""
+    url = url_for(db)
+    return {} if url is None else {"MLSQUIZ_DATABASE_URL": url}
+
+
 class BotProcess:
     def __init__(self, standin: StandIn, db: Path, log: Path, **env: str):
         self.standin, self.db, self.log, self.env = standin, db, log, env
@@ -172,7 +178,7 @@ class BotProcess:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=self.log.open("ab"),
             env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=self.standin.url, MLSQUIZ_DB=str(self.db),
-                        MLSQUIZ_LOG_LEVEL="DEBUG", **self.env),
+                        MLSQUIZ_LOG_LEVEL="DEBUG", **self.env, **backend_env(self.db)),
         )
         ready = "setWebhook" if "MLSQUIZ_WEBHOOK_URL" in self.env else "setMyCommands"
         await self.standin.wait_for(lambda c: c.method == ready, after=mark, timeout=60)
@@ -255,15 +261,15 @@ async def seed_due_subscribers(db_path: Path, bank, user_ids: list[int]) -> None
     from bot.services.daily import DailyService
     from bot.services.quiz import QuizService
     from bot.storage.daily import DailyRepo
-    from bot.storage.db import Database
     from bot.storage.repo import Repo
+    from tests.conftest import open_test_database
 
     now = datetime.now(UTC)
     # A zone where it is not around midnight, so "a minute ago" is today there.
     zone = next(f"Etc/GMT{o:+d}" for o in range(-12, 13) if 1 <= now.astimezone(ZoneInfo(f"Etc/GMT{o:+d}")).hour <= 22)
     at = (now.astimezone(ZoneInfo(zone)) - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
     yesterday = lambda: now - timedelta(days=1)  # noqa: E731 (subscribed yesterday, so today's drill is due)
-    db = await Database.open(db_path)
+    db = await open_test_database(db_path)
     await db.migrate()
     repo = Repo(db)
     quiz = QuizService(bank, repo, default_tz=zone, clock=yesterday, rng=_random.Random(1))
@@ -337,11 +343,12 @@ async def test_kill_9_with_updates_queued_loses_none(tmp_path: Path, standin: St
           f"after restart {len(got & set(users))} answered")
     assert len(at_kill & set(users)) < len(users), "the kill came too late to test anything"
     assert set(users) <= got, f"lost: {sorted(set(users) - got)}"
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(DISTINCT user_id) FROM asks").fetchone()[0] == len(users)
 
 
+@pytest.mark.sqlite_only  # `mlsquiz backup` copies the SQLite file; PostgreSQL is backed up with pg_dump
 async def test_backup_of_a_live_database_restores(tmp_path: Path, standin: StandIn):
     """`mlsquiz backup` copies the database while the bot runs; the copy starts a bot that remembers."""
     db, copy = tmp_path / "live.sqlite3", tmp_path / "backups" / "copy.sqlite3"
@@ -395,7 +402,7 @@ async def test_webhook_updates_acknowledged_before_a_kill_9_are_all_handled(tmp_
                                  headers={"X-Telegram-Bot-Api-Secret-Token": "k" * 32}) as r:
                 assert r.status == 200
     await bot.kill9()
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         waiting = conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
     assert waiting > 0  # the kill did come mid-work
     standin.delay = 0
@@ -403,11 +410,11 @@ async def test_webhook_updates_acknowledged_before_a_kill_9_are_all_handled(tmp_
     for user in users:
         await standin.wait_for(lambda c, u=user: c.method == "sendMessage" and c.chat_id == u, timeout=30)
     for _ in range(100):  # each update leaves the inbox a moment after its reply, in a shared commit
-        with sqlite3.connect(db) as conn:
+        with db_connect(db) as conn:
             if conn.execute("SELECT COUNT(*) FROM inbox").fetchone() == (0,):
                 break
         await asyncio.sleep(0.1)
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM users WHERE id BETWEEN 5001 AND 5030").fetchone() == (30,)
         assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM processed_updates").fetchone() == (30,)

@@ -10,7 +10,7 @@ import pytest
 
 from bot.content import QuestionType, load_bank
 from bot.storage.db import Database
-from tests.conftest import RunningBot, bank_questions, content_with, question_in, settings_for
+from tests.conftest import RunningBot, bank_questions, content_with, db_connect, question_in, settings_for
 from tests.standin import StandIn
 
 USER = 4242
@@ -51,7 +51,7 @@ async def test_a_replayed_typed_answer_does_not_answer_the_next_question(tmp_pat
     await bot.stop()
 
     # The process "died" after handling the answer but before marking it handled: it is still in the inbox.
-    with sqlite3.connect(db_path) as conn:
+    with db_connect(db_path) as conn:
         conn.execute("DELETE FROM processed_updates WHERE update_id = ?", (answer["update_id"],))
         conn.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, '2026-01-01T00:00:00+00:00')",
                      (answer["update_id"], json.dumps(answer)))
@@ -66,7 +66,7 @@ async def test_a_replayed_typed_answer_does_not_answer_the_next_question(tmp_pat
     await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER and "📊" in c.text, after=mark)
     await bot.stop()
 
-    with sqlite3.connect(db_path) as conn:
+    with db_connect(db_path) as conn:
         rows = conn.execute("SELECT status, correct, answer_update FROM asks WHERE user_id = ? ORDER BY id",
                             (USER,)).fetchall()
         days = conn.execute("SELECT SUM(answered) FROM days WHERE user_id = ?", (USER,)).fetchone()[0]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage.db import Database, MigrationError, discover, split_statements
+from bot.storage.dialect import sqlite_statement
 from bot.storage.repo import Repo
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -279,7 +280,7 @@ def test_every_foreign_key_cascades_or_sets_null(tmp_path: Path):
     """/forget deletes table by table without deferring constraints; that is only safe while this holds."""
     conn = sqlite3.connect(tmp_path / "fk.sqlite3")
     for m in discover():
-        conn.executescript(m.sql)
+        conn.executescript(";\n".join(s for s in map(sqlite_statement, split_statements(m.sql)) if s))
     keys = [(table, *fk) for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             for fk in conn.execute('SELECT "table", "from", on_delete FROM pragma_foreign_key_list(?)', (table,))]
     assert keys and all(on_delete in ("CASCADE", "SET NULL") for *_, on_delete in keys), keys

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings
-from tests.conftest import RunningBot, settings_for
+from tests.conftest import RunningBot, db_connect, settings_for
 from tests.standin import StandIn
 
 USER = 4242
@@ -62,7 +61,7 @@ async def test_an_update_is_stored_before_200_and_handled_once_when_posted_twice
     http, db = hooked
     update = {"update_id": 9001, **standin.message_update(USER, "/start")}
     assert await _post(http, update) == 200
-    with sqlite3.connect(db) as conn:  # acknowledged means durable: in the inbox, or already handled
+    with db_connect(db) as conn:  # acknowledged means durable: in the inbox, or already handled
         stored = conn.execute("SELECT (SELECT COUNT(*) FROM inbox WHERE update_id = 9001) + "
                               "(SELECT COUNT(*) FROM processed_updates WHERE update_id = 9001)").fetchone()[0]
     assert stored == 1
@@ -95,7 +94,7 @@ async def test_posts_without_the_secret_or_not_updates_are_refused_and_never_sto
     assert await _post(http, update, method="PUT") == 405
     assert await _post(http, update, path="/other") == 404
     await asyncio.sleep(0.2)
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM processed_updates").fetchone() == (0,)
     assert not any(c.method == "sendMessage" for c in standin.calls)

@@ -4,7 +4,6 @@ an exam begun before, readiness, /export. (Questions are retired, not removed, b
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from tests.conftest import (
     answer_wrongly,
     bank_questions,
     content_with,
+    db_connect,
     question_in,
     settings_for,
 )
@@ -56,7 +56,7 @@ async def test_a_question_removed_from_the_bank_breaks_nothing(tmp_path: Path, s
     mark = len(standin.calls)
     await standin.tap(USER, intro, "xn")
     page = await standin.wait_for(lambda c: c.method == "editMessageText", after=mark)
-    with sqlite3.connect(db) as conn:
+    with db_connect(db) as conn:
         in_exam = [r[0] for r in conn.execute(
             "SELECT a.question_id FROM exam_items i JOIN asks a ON a.id = i.ask_id ORDER BY i.position")]
     mark = len(standin.calls)

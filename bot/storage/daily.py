@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database
+from bot.storage.dialect import next_ids
 from bot.storage.repo import ExamHold, NewAsk, QuestionCount, User, _user, iso
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
@@ -75,13 +76,6 @@ class Drill:
 def _drill(row) -> Drill:
     return Drill(row["id"], row["user_id"], row["day"], tuple(json.loads(row["questions"])), row["position"],
                  row["finished_at"] is not None)
-
-
-async def _next_id(conn, table: str) -> int:
-    """The next AUTOINCREMENT id of `table` (call inside a write transaction)."""
-    async with conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)) as cur:
-        row = await cur.fetchone()
-    return (row[0] if row else 0) + 1
 
 
 class DailyRepo:
@@ -214,15 +208,14 @@ class DailyRepo:
     async def start_drills(self, drills: Sequence[NewDrill], now: datetime) -> list[tuple[int, int]]:
         """Create the drills of a batch of pushes and their first questions, linked to the pushes, in one go.
 
-        Returns (drill id, first ask id) for each, in order. Ids are taken from sqlite_sequence
-        inside the write transaction, so a batch inserts with executemany.
+        Returns (drill id, first ask id) for each, in order. Ids are reserved inside the write transaction
+        (bot/storage/dialect.py), so a batch inserts with executemany.
         """
         if not drills:
             return []
         async with self.db.tx() as conn:
-            next_drill = await _next_id(conn, "drills")
-            next_ask = await _next_id(conn, "asks")
-            ids = [(next_drill + i, next_ask + i) for i in range(len(drills))]
+            ids = list(zip(await next_ids(conn, "drills", len(drills)), await next_ids(conn, "asks", len(drills)),
+                           strict=True))
             pairs = list(zip(drills, ids, strict=True))
             await conn.executemany(
                 "UPDATE asks SET status = 'expired' WHERE user_id = ? AND status = 'open' AND kind = 'fill'",

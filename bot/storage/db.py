@@ -15,6 +15,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.config import REPO_ROOT
+from bot.storage.dialect import sqlite_statement
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class Conn:
     its whole result travel together, and BEGIN rides along with the first statement. This uses
     aiosqlite's `_execute` (run a function in its thread), which is why aiosqlite is pinned.
     """
+
+    dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection):
         self._conn = conn
@@ -345,7 +348,7 @@ class Database:
         for m in migrations:
             if m.version in applied:
                 continue
-            statements = split_statements(m.sql)
+            statements = [s for s in map(sqlite_statement, split_statements(m.sql)) if s is not None]
             if m.rebuilds_tables:  # only outside a transaction does this pragma take effect
                 await self.conn.execute("PRAGMA foreign_keys = OFF")
             try:
@@ -370,3 +373,13 @@ class Database:
         async with self.read() as conn, conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") as cur:
             row = await cur.fetchone()
         return int(row[0])
+
+
+async def open_database(settings) -> Database:
+    """SQLite at `MLSQUIZ_DB` (or a sqlite:/// URL), or PostgreSQL when `MLSQUIZ_DATABASE_URL` names it. Both
+    have the same interface; the type says SQLite's, which PostgreSQL's follows (bot/storage/postgres.py)."""
+    if settings.postgres_url is not None:
+        from bot.storage.postgres import PostgresDatabase  # psycopg loaded only when it is used
+
+        return await PostgresDatabase.open(settings.postgres_url)  # type: ignore[return-value]
+    return await Database.open(settings.sqlite_path)

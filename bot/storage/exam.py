@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.storage.db import Database
+from bot.storage.dialect import INTEGRITY_ERRORS
 from bot.storage.repo import NewAsk, from_iso, insert_ask, iso
 
 
@@ -99,16 +99,16 @@ class ExamRepo:
             async with self.db.tx() as conn:
                 cur = await conn.execute(
                     "INSERT INTO exams (user_id, chat_id, size, limit_seconds, status, resumed_at, deadline, "
-                    "started_at, exam_code) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                    "started_at, exam_code) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?) RETURNING id",
                     (user_id, chat_id, len(asks), limit_seconds, iso(now), iso(deadline), iso(now), exam_code),
                 )
-                exam_id = int(cur.lastrowid)
+                exam_id = int((await cur.fetchone())[0])
                 for position, ask in enumerate(asks):
                     ask_id = await insert_ask(conn, ask, now)
                     await conn.execute("INSERT INTO exam_items (exam_id, position, ask_id) VALUES (?, ?, ?)",
                                        (exam_id, position, ask_id))
                 return exam_id
-        except sqlite3.IntegrityError:  # exams_one_open: a second /exam raced the first
+        except INTEGRITY_ERRORS:  # exams_one_open: a second /exam raced the first
             return None
 
     async def get(self, exam_id: int) -> Exam | None:

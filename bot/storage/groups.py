@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.domain.competition import Scored
 from bot.domain.memory import DEFAULT_MODEL, Memory, Model
 from bot.storage.db import Database
+from bot.storage.dialect import INTEGRITY_ERRORS, next_ids
 from bot.storage.repo import DayProgress
 from bot.storage.reviews import REVIEW_COUNT, REVIEW_INSERT, review_count_row, review_row
 
@@ -129,8 +129,8 @@ class GroupRepo:
                 row = await cur.fetchone()
             await conn.execute(
                 "INSERT INTO groups (chat_id, title, joined_at) VALUES (?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET "
-                "title = COALESCE(excluded.title, title), active = 1, left_at = NULL, "
-                "joined_at = CASE WHEN active = 0 THEN excluded.joined_at ELSE joined_at END",
+                "title = COALESCE(excluded.title, groups.title), active = 1, left_at = NULL, "
+                "joined_at = CASE WHEN groups.active = 0 THEN excluded.joined_at ELSE groups.joined_at END",
                 (chat_id, title, _iso(now)),
             )
         return row is None or not row["active"]
@@ -157,7 +157,10 @@ class GroupRepo:
                 "ON CONFLICT (chat_id) DO NOTHING", (new, old))
             for table in ("rounds", "round_answers"):
                 await conn.execute(f"UPDATE {table} SET chat_id = ? WHERE chat_id = ?", (new, old))  # noqa: S608 (a fixed name)
-            await conn.execute("UPDATE OR IGNORE group_weekly_posts SET chat_id = ? WHERE chat_id = ?", (new, old))
+            # A week the new id has already posted for keeps that record; the old one's goes.
+            await conn.execute("DELETE FROM group_weekly_posts WHERE chat_id = ? AND week IN "
+                               "(SELECT week FROM group_weekly_posts WHERE chat_id = ?)", (old, new))
+            await conn.execute("UPDATE group_weekly_posts SET chat_id = ? WHERE chat_id = ?", (new, old))
             await conn.execute("UPDATE asks SET chat_id = ? WHERE chat_id = ? AND origin = 'group'", (new, old))
             await conn.execute("DELETE FROM groups WHERE chat_id = ?", (old,))
         return True
@@ -181,11 +184,11 @@ class GroupRepo:
             async with self.db.tx() as conn:
                 cur = await conn.execute(
                     "INSERT INTO rounds (chat_id, started_by, topic, questions, orders, seconds, started_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (chat_id, started_by, topic, json.dumps(questions), json.dumps(orders), seconds, _iso(now)),
                 )
-                return int(cur.lastrowid)
-        except sqlite3.IntegrityError:
+                return int((await cur.fetchone())[0])
+        except INTEGRITY_ERRORS:
             return None
 
     async def get_round(self, round_id: int) -> Round | None:
@@ -258,17 +261,23 @@ class GroupRepo:
         async with self.db.read() as conn:
             rows = await conn.execute_fetchall(
                 f"WITH k(r, u, q) AS (VALUES {values}) "  # noqa: S608 (placeholders only)
-                "SELECT k.r, k.u, k.q, (SELECT json_group_array(json_array(ra.position, ra.correct)) "
-                "  FROM round_answers ra WHERE ra.round_id = k.r AND ra.user_id = k.u) AS before, "
-                "u.tz, u.daily_size, c.card, u.memory_params, u.retention FROM k LEFT JOIN users u ON u.id = k.u "
-                "LEFT JOIN cards c ON c.user_id = k.u AND c.question_id = k.q",
+                "SELECT k.r, k.u, k.q, u.tz, u.daily_size, c.card, u.memory_params, u.retention "
+                "FROM k LEFT JOIN users u ON u.id = k.u LEFT JOIN cards c ON c.user_id = k.u AND c.question_id = k.q",
                 [v for key in keys for v in key],
             )
+            pairs = ", ".join("(?, ?)" for _ in keys)
+            answered = await conn.execute_fetchall(
+                f"WITH k(r, u) AS (VALUES {pairs}) SELECT ra.round_id, ra.user_id, ra.position, ra.correct "  # noqa: S608
+                "FROM round_answers ra JOIN k ON ra.round_id = k.r AND ra.user_id = k.u",
+                [v for r, u, _ in keys for v in (r, u)],
+            )
+        before: dict[tuple[int, int], dict[int, bool]] = {}
+        for round_id, user_id, position, correct in answered:
+            before.setdefault((round_id, user_id), {})[int(position)] = bool(correct)
         found = {}
         for r in rows:
-            before = {int(p): bool(c) for p, c in json.loads(r["before"] or "[]")}
-            found[(r[0], r[1], r[2])] = PlayerContext(before, r["tz"], r["daily_size"], r["card"],
-                                                  Model.of(r["memory_params"], r["retention"]))
+            found[(r[0], r[1], r[2])] = PlayerContext(dict(before.get((r[0], r[1]), {})), r["tz"], r["daily_size"],
+                                                  r["card"], Model.of(r["memory_params"], r["retention"]))
         return found
 
     async def record_answers(self, answers: list[NewAnswer]) -> list[int | str]:
@@ -306,14 +315,12 @@ class GroupRepo:
             # A player who never opened a private chat is a user too (chat_id stays NULL until /start).
             await conn.executemany(
                 "INSERT INTO users (id, chat_id, first_name, tz, created_at) VALUES (?, NULL, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET first_name = COALESCE(excluded.first_name, first_name)",
+                "ON CONFLICT (id) DO UPDATE SET first_name = COALESCE(excluded.first_name, users.first_name)",
                 [(a.user_id, a.first_name, a.default_tz, _iso(a.answered_at)) for _, a in accepted],
             )
             # Ids given here (the write lock is ours) so every round answer can name its asks row in one batch.
-            base = list(await conn.execute_fetchall(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'asks'), 0), "
-                "COALESCE((SELECT MAX(id) FROM asks), 0))"))[0][0]
-            ask_ids = {i: base + n + 1 for n, (i, _) in enumerate(accepted)}
+            reserved = await next_ids(conn, "asks", len(accepted))
+            ask_ids = {i: reserved[n] for n, (i, _) in enumerate(accepted)}
             # Not through repo.insert_ask: that would close the player's open private fill-in question.
             await conn.executemany(
                 "INSERT INTO asks (id, user_id, chat_id, question_id, kind, domain, topic, origin, option_order, "
@@ -334,14 +341,14 @@ class GroupRepo:
             await conn.executemany(
                 "INSERT INTO cards (user_id, question_id, card, due, reviews, lapses) VALUES (?, ?, ?, ?, 1, ?) "
                 "ON CONFLICT (user_id, question_id) DO UPDATE SET card = excluded.card, due = excluded.due, "
-                "reviews = reviews + 1, lapses = lapses + excluded.lapses",
+                "reviews = cards.reviews + 1, lapses = cards.lapses + excluded.lapses",
                 [(a.user_id, a.question_id, a.memory.card_json, a.memory.due.isoformat(), 0 if a.correct else 1)
                  for _, a in accepted],
             )
             await conn.executemany(
                 "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, ?) "
-                "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, "
-                "correct = correct + excluded.correct",
+                "ON CONFLICT (user_id, day) DO UPDATE SET answered = days.answered + 1, "
+                "correct = days.correct + excluded.correct",
                 [(a.user_id, a.progress.day, int(a.correct), a.progress.goal) for _, a in accepted],
             )
             await conn.executemany(REVIEW_INSERT, [
@@ -371,7 +378,7 @@ class GroupRepo:
             "SUM(ra.correct) AS correct, COUNT(*) AS answered FROM round_answers ra "
             "LEFT JOIN users u ON u.id = ra.user_id "
             "WHERE ra.chat_id = ? AND ra.answered_at >= ? AND ra.answered_at < ? "
-            "GROUP BY ra.user_id ORDER BY points DESC, correct DESC, ra.user_id LIMIT ?",
+            "GROUP BY ra.user_id, u.first_name ORDER BY points DESC, correct DESC, ra.user_id LIMIT ?",
             (chat_id, lo, hi, limit),
         ) as cur:
             return [BoardRow(r["user_id"], r["name"], r["points"], r["correct"], r["answered"])
@@ -398,7 +405,7 @@ class GroupRepo:
             cur = await conn.execute(
                 "INSERT INTO group_weekly_posts (chat_id, week, status, claimed_at) VALUES (?, ?, 'claimed', ?) "
                 "ON CONFLICT (chat_id, week) DO UPDATE SET claimed_at = excluded.claimed_at "
-                "WHERE status = 'claimed' AND claimed_at < ?",
+                "WHERE group_weekly_posts.status = 'claimed' AND group_weekly_posts.claimed_at < ?",
                 (chat_id, week, _iso(now), _iso(stale_before)),
             )
             return cur.rowcount == 1

@@ -23,7 +23,7 @@ class Inbox:
             ) as cur:
                 handled = {r[0] for r in await cur.fetchall()}
             await conn.executemany(
-                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 [(uid, payload, iso(now)) for uid, payload in updates if uid not in handled],
             )
         return set(ids) - handled
@@ -31,7 +31,8 @@ class Inbox:
     async def handled(self, update_ids: Sequence[int], now: datetime) -> None:
         """Record updates as handled and drop them from the inbox, in one transaction."""
         async with self.db.tx() as conn:
-            await conn.executemany("INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            await conn.executemany("INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) "
+                                   "ON CONFLICT DO NOTHING",
                                    [(uid, iso(now)) for uid in update_ids])
             await conn.executemany("DELETE FROM inbox WHERE update_id = ?", [(uid,) for uid in update_ids])
 

@@ -139,7 +139,7 @@ class PlanRepo:
                 rows = await conn.execute_fetchall(
                     "SELECT user_id, seconds FROM (SELECT user_id, seconds, ROW_NUMBER() OVER "  # noqa: S608
                     f"(PARTITION BY user_id ORDER BY id DESC) AS n FROM reviews WHERE user_id IN ({marks}) "
-                    "AND seconds > 0 AND seconds <= ?) WHERE n <= ?",
+                    "AND seconds > 0 AND seconds <= ?) AS latest WHERE n <= ?",
                     [*chunk, MAX_THINKING, RECENT_TIMES],
                 )
                 for r in rows:

@@ -137,11 +137,11 @@ async def insert_ask(conn, ask: NewAsk, now: datetime) -> int:
     )
     cur = await conn.execute(
         "INSERT INTO asks (user_id, chat_id, question_id, kind, domain, topic, origin, option_order, asked_at, "
-        "drill_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "drill_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (ask.user_id, ask.chat_id, ask.question_id, ask.kind, ask.domain, ask.topic, ask.origin,
          json.dumps(ask.option_order) if ask.option_order is not None else None, iso(now), ask.drill_id),
     )
-    return int(cur.lastrowid)
+    return int((await cur.fetchone())[0])
 
 
 def _ask(row) -> Ask:
@@ -316,7 +316,7 @@ class Repo:
                 await conn.execute(
                     "INSERT INTO cards (user_id, question_id, card, due, reviews, lapses) VALUES (?, ?, ?, ?, 1, ?) "
                     "ON CONFLICT (user_id, question_id) DO UPDATE SET card = excluded.card, due = excluded.due, "
-                    "reviews = reviews + 1, lapses = lapses + excluded.lapses",
+                    "reviews = cards.reviews + 1, lapses = cards.lapses + excluded.lapses",
                     (user_id, row["question_id"], memory.card_json, iso(memory.due), 0 if correct else 1),
                 )
                 # A mock exam's answers are all settled at its end: their time since being asked is no answer time.
@@ -326,8 +326,8 @@ class Repo:
             if progress is not None:
                 await conn.execute(
                     "INSERT INTO days (user_id, day, answered, correct, goal) VALUES (?, ?, 1, ?, ?) "
-                    "ON CONFLICT (user_id, day) DO UPDATE SET answered = answered + 1, "
-                    "correct = correct + excluded.correct",
+                    "ON CONFLICT (user_id, day) DO UPDATE SET answered = days.answered + 1, "
+                    "correct = days.correct + excluded.correct",
                     (user_id, progress.day, int(correct), progress.goal),
                 )
             return True
@@ -377,10 +377,11 @@ class Repo:
     async def history(self, user_id: int) -> list[HistoryRow]:
         """Per question: answers given, whether the latest was right, when it was last asked."""
         async with self.db.read() as conn, conn.execute(
-            "SELECT question_id, SUM(status = 'answered') AS answered, MAX(asked_at) AS last_asked, "
+            "SELECT question_id, SUM(CASE WHEN status = 'answered' THEN 1 ELSE 0 END) AS answered, "
+            "MAX(asked_at) AS last_asked, "
             " (SELECT correct FROM asks a2 WHERE a2.user_id = a.user_id AND a2.question_id = a.question_id "
             "  AND a2.status = 'answered' ORDER BY a2.id DESC LIMIT 1) AS last_correct "
-            "FROM asks a WHERE user_id = ? GROUP BY question_id",
+            "FROM asks a WHERE user_id = ? GROUP BY user_id, question_id",
             (user_id,),
         ) as cur:
             rows = await cur.fetchall()

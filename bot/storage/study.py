@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.storage.db import Database
+from bot.storage.dialect import quote, tables
 from bot.storage.repo import from_iso, iso
 
 
@@ -50,43 +49,21 @@ class ReportCount:
     last_at: datetime
 
 
-async def _child_tables(conn: aiosqlite.Connection, users_tables: list[str]) -> list[tuple[str, str, str, str]]:
-    """(table, column, parent, parent key) for each table without user_id that has a foreign key into a
-    table with user_id: that key says whose its rows are (one such key is enough)."""
-    found = []
-    async with conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ) as cur:
-        tables = [r[0] for r in await cur.fetchall()]
-    for table in tables:
-        if table in users_tables or table == "users":
+async def _user_tables(conn) -> tuple[list[str], list[tuple[str, str, str, str]]]:
+    """Every table with a user_id column, and (table, column, parent, parent key) for each table without one
+    that has a foreign key into such a table: that key says whose its rows are (one such key is enough).
+    Read from the schema itself, so that tables added later are included."""
+    schema = await tables(conn)
+    users_tables = [name for name, (columns, _) in schema.items() if "user_id" in columns]
+    children = []
+    for name, (_, keys) in schema.items():
+        if name in users_tables or name in ("users", "schema_migrations"):
             continue
-        async with conn.execute('SELECT "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id',
-                                (table,)) as cur:
-            keys = [(parent, column, key) for parent, column, key in await cur.fetchall() if parent in users_tables]
-        if keys:
-            parent, column, key = keys[0]
-            found.append((table, column, parent, key or "id"))
-    return found
-
-
-async def _user_tables(conn: aiosqlite.Connection) -> list[str]:
-    """Every table with a user_id column, found from the schema itself so tables added later are included."""
-    async with conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ) as cur:
-        tables = [r[0] for r in await cur.fetchall()]
-    found = []
-    for table in tables:
-        async with conn.execute("SELECT name FROM pragma_table_info(?)", (table,)) as cur:
-            if "user_id" in {r[0] for r in await cur.fetchall()}:
-                found.append(table)
-    return found
-
-
-def _quote(name: str) -> str:
-    """A table name as an SQL identifier; names come from sqlite_master, never from a user."""
-    return '"' + name.replace('"', '""') + '"'
+        owned = [(column, parent, key) for column, parent, key in keys if parent in users_tables]
+        if owned:
+            column, parent, key = owned[0]
+            children.append((name, column, parent, key))
+    return users_tables, children
 
 
 class StudyRepo:
@@ -99,10 +76,11 @@ class StudyRepo:
                     now: datetime) -> int:
         async with self.db.tx() as conn:
             cur = await conn.execute(
-                "INSERT INTO drills (user_id, kind, label, day, questions, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO drills (user_id, kind, label, day, questions, started_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (user_id, kind, label, day, json.dumps(list(questions)), iso(now)),
             )
-            return int(cur.lastrowid)
+            return int((await cur.fetchone())[0])
 
     async def get(self, drill_id: int) -> StudyDrill | None:
         async with self.db.read() as conn, conn.execute("SELECT * FROM drills WHERE id = ?", (drill_id,)) as cur:
@@ -134,11 +112,12 @@ class StudyRepo:
             )
             if cur.rowcount != 1:
                 raise _Lost
-        if again is not None:
-            await conn.execute(
-                "UPDATE drills SET questions = json_insert(questions, '$[#]', ?) WHERE id = ? AND finished_at IS NULL",
-                (again, drill_id),
-            )
+        if again is not None:  # the question comes back at the end of the run
+            rows = await conn.execute_fetchall(
+                "SELECT questions FROM drills WHERE id = ? AND finished_at IS NULL", (drill_id,))
+            if rows:
+                await conn.execute("UPDATE drills SET questions = ? WHERE id = ?",
+                                   (json.dumps([*json.loads(rows[0][0]), again]), drill_id))
         cur = await conn.execute(
             "UPDATE drills SET position = position + 1, skipped = skipped + ?, "
             "finished_at = CASE WHEN position + 1 >= json_array_length(questions) THEN ? ELSE NULL END "
@@ -252,7 +231,7 @@ class StudyRepo:
             "SELECT question_id FROM ("
             " SELECT id, question_id, correct, answered_at, ROW_NUMBER() OVER ("
             "  PARTITION BY question_id ORDER BY answered_at DESC, id DESC) AS rn "
-            " FROM asks WHERE user_id = ? AND status = 'answered') "
+            " FROM asks WHERE user_id = ? AND status = 'answered') AS latest "
             "WHERE rn = 1 AND correct = 0 ORDER BY answered_at DESC, id DESC",
             (user_id,),
         ) as cur:
@@ -293,16 +272,16 @@ class StudyRepo:
             out: dict[str, list[dict]] = {}
             async with conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cur:
                 out["users"] = [dict(r) for r in await cur.fetchall()]
-            users_tables = await _user_tables(conn)
+            users_tables, children = await _user_tables(conn)
             for table in users_tables:
-                sql = f"SELECT * FROM {_quote(table)} WHERE user_id = ?"  # noqa: S608 (names from the schema)
+                sql = f"SELECT * FROM {quote(table)} WHERE user_id = ?"  # noqa: S608 (names from the schema)
                 async with conn.execute(sql, (user_id,)) as cur:
                     out[table] = [dict(r) for r in await cur.fetchall()]
             # Rows with no user_id of their own that belong to one of the user's rows (an exam's items).
-            for table, column, parent, key in await _child_tables(conn, users_tables):
+            for table, column, parent, key in children:
                 async with conn.execute(
-                    f"SELECT * FROM {_quote(table)} WHERE {_quote(column)} IN "  # noqa: S608 (names from the schema)
-                    f"(SELECT {_quote(key)} FROM {_quote(parent)} WHERE user_id = ?)", (user_id,)
+                    f"SELECT * FROM {quote(table)} WHERE {quote(column)} IN "  # noqa: S608 (names from the schema)
+                    f"(SELECT {quote(key)} FROM {quote(parent)} WHERE user_id = ?)", (user_id,)
                 ) as cur:
                     out[table] = [dict(r) for r in await cur.fetchall()]
         return out
@@ -313,8 +292,8 @@ class StudyRepo:
         async with self.db.tx() as conn:
             # No deferred foreign keys: every reference is ON DELETE CASCADE or SET NULL, so each delete
             # leaves the database consistent, and this transaction shares its COMMIT with others.
-            for table in await _user_tables(conn):
-                sql = f"DELETE FROM {_quote(table)} WHERE user_id = ?"  # noqa: S608 (names from the schema)
+            for table in (await _user_tables(conn))[0]:
+                sql = f"DELETE FROM {quote(table)} WHERE user_id = ?"  # noqa: S608 (names from the schema)
                 cur = await conn.execute(sql, (user_id,))
                 deleted[table] = cur.rowcount
             # A column that names a user without a foreign key: who started a group round (the round stays).

@@ -25,7 +25,7 @@ from bot.services.quiz import Clock, QuizService
 from bot.services.study import StudyService
 from bot.services.tracks import Tracks
 from bot.storage.daily import DailyRepo
-from bot.storage.db import Database
+from bot.storage.db import Database, open_database
 from bot.storage.exam import ExamRepo
 from bot.storage.groups import GroupRepo
 from bot.storage.inbox import Inbox
@@ -221,7 +221,7 @@ async def run(
 
     Raises TokenRejected if Telegram refuses the token; an unreachable Telegram is retried until stopped.
     """
-    db = await Database.open(settings.db)
+    db = await open_database(settings)
     app: Application | None = None
     warming: asyncio.Task | None = None
     try:
