@@ -16,7 +16,7 @@ from bot import logs
 from bot.config import Settings
 from bot.content import ContentError, load_bank
 from bot.storage.backup import BackupError, backup
-from bot.storage.db import MigrationError
+from bot.storage.db import DatabaseUnavailable, MigrationError
 
 
 def _settings() -> Settings:
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
                 runner.run(run(settings, bank))
-        except MigrationError as exc:
+        except (MigrationError, DatabaseUnavailable) as exc:
             print(f"mlsquiz: {exc}", file=sys.stderr)
             return 1
         except TokenRejected:

@@ -419,3 +419,13 @@ async def test_webhook_updates_acknowledged_before_a_kill_9_are_all_handled(tmp_
         assert conn.execute("SELECT COUNT(*) FROM inbox").fetchone() == (0,)
         assert conn.execute("SELECT COUNT(*) FROM processed_updates").fetchone() == (30,)
     assert await bot.terminate() == 0
+
+
+def test_an_unreachable_postgresql_is_one_line_without_its_password():
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = run_cli(TELEGRAM_BOT_TOKEN=TOKEN, MLSQUIZ_DATABASE_URL=f"postgresql://bot:s3cr3t-pw@127.0.0.1:{port}/mlsquiz")
+    assert out.returncode == 1
+    assert out.stderr.startswith(f"mlsquiz: cannot connect to the database at postgresql://bot:***@127.0.0.1:{port}/")
+    assert "s3cr3t-pw" not in out.stderr and "Traceback" not in out.stderr

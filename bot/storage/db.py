@@ -28,6 +28,10 @@ class MigrationError(RuntimeError):
     """The database and the code disagree about the schema; the bot must not start."""
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database server cannot be reached or refuses us (the message names it without a password)."""
+
+
 FOREIGN_KEYS_OFF = "-- mlsquiz: foreign-keys-off"  # first line of a migration that rebuilds a table
 
 

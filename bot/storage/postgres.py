@@ -21,7 +21,7 @@ from psycopg.adapt import Loader
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
-from bot.storage.db import Migration, MigrationError, Rows, _Pending, discover, split_statements
+from bot.storage.db import DatabaseUnavailable, Migration, MigrationError, Rows, _Pending, discover, split_statements
 from bot.storage.dialect import POSTGRES_PRELUDE, postgres_statement, pyformat
 
 log = logging.getLogger(__name__)
@@ -122,6 +122,12 @@ class PostgresDatabase:
 
     @classmethod
     async def open(cls, url: str, size: int = POOL_SIZE) -> PostgresDatabase:
+        try:  # once by hand first: a wrong address or password is one clear line, not a pool timing out
+            probe = await psycopg.AsyncConnection.connect(url, connect_timeout=10)
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
+            raise DatabaseUnavailable(f"cannot connect to the database at {redact(url)}: {reason}") from None
+        await probe.close()
         pool = AsyncConnectionPool(url, min_size=1, max_size=size, open=False, configure=_configure,
                                    kwargs={"autocommit": True})
         await pool.open(wait=True, timeout=30)
