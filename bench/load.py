@@ -3,6 +3,7 @@
     .venv/bin/python bench/load.py                      # 200 users, 20 s per run, delay 0 and 50 ms
     .venv/bin/python bench/load.py --users 500 --seconds 30 --delays 0
     .venv/bin/python bench/load.py --flood 50 --users 50 --delays 0.05   # one user flooding 50 messages/s
+    .venv/bin/python bench/load.py --users 50 --delays 0.05 --bots mlsquiz --backends sqlite postgresql
 
 The bot under test runs as its own process (`python -m bot`: the real Application, a real SQLite
 file) pinned to one core; this process runs the stand-in and the simulated users on the other.
@@ -155,17 +156,23 @@ def _p99(ordered: list[float]) -> float:
 
 
 async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: float, sends: float,
-                  flood: float = 0.0) -> dict:
+                  flood: float = 0.0, backend: str = "sqlite") -> dict:
     standin = StandIn(TOKEN)
     standin.keep_calls = False
     standin.delay = delay
     await standin.start()
+    server = None
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MLSQUIZ_"))}
         if kind == "mlsquiz":
             env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url,
                        MLSQUIZ_DB=str(Path(tmp) / "load.sqlite3"), MLSQUIZ_LOG_LEVEL="WARNING",
                        MLSQUIZ_SENDS_PER_SECOND=str(sends))
+            if backend == "postgresql":  # durable commits, and on the bot's core: the bot and its database share it
+                from tests.pg import PgServer
+
+                server = PgServer(durable=True, cpus=str(BOT_CORE)).start()
+                env["MLSQUIZ_DATABASE_URL"] = server.fresh_database()
             cmd = [sys.executable, "-m", "bot"]
             if os.environ.get("LOAD_PROFILE"):  # e.g. LOAD_PROFILE=/tmp/bot.svg: a py-spy flame graph of the bot
                 cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "-o", os.environ["LOAD_PROFILE"],
@@ -217,6 +224,8 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
                 proc.kill()
                 err = b""
             await standin.stop()
+            if server is not None:
+                server.stop()
     lat, buttons = sorted(sim.latencies), sorted(sim.button_latencies)
     if b"Traceback" in (err or b""):
         print(err.decode()[-2000:], file=sys.stderr)
@@ -228,7 +237,7 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
                        "flood_min_gap_s": min(gaps) if gaps else float("nan")}
     return {
         **flood_stats,
-        "bot": kind, "delay_ms": int(delay * 1000), "users": users,
+        "bot": kind if backend == "sqlite" else f"{kind}/pg", "delay_ms": int(delay * 1000), "users": users,
         "per_second": sim.answers / elapsed,
         "p50_ms": 1000 * statistics.median(lat) if lat else float("nan"),
         "p99_ms": _p99(lat), "buttons_p99_ms": _p99(buttons),
@@ -248,6 +257,9 @@ async def main() -> None:
                         help="echo-tuned: the echo bot with mlsquiz's aiohttp backend, uvloop and concurrency")
     # The bot's own capacity, not Telegram's ~30 messages/s: its flood limiter is opened wide here.
     parser.add_argument("--sends-per-second", type=float, default=100_000)
+    parser.add_argument("--backends", nargs="+", default=["sqlite"], choices=["sqlite", "postgresql"],
+                        help="the databases mlsquiz runs on (PostgreSQL: a durable server the benchmark starts, "
+                             "pinned to the bot's core)")
     parser.add_argument("--flood", type=float, default=0.0, metavar="RATE",
                         help="instead: mlsquiz with and without one more user sending RATE messages/s; "
                              "reports the other users' p99 both ways")
@@ -258,8 +270,9 @@ async def main() -> None:
         return
     results = []
     for delay in args.delays:
-        for kind in args.bots:
-            r = await one_run(kind, args.users, args.seconds, delay, args.warmup, args.sends_per_second)
+        for kind, backend in [(k, b) for k in args.bots for b in (args.backends if k == "mlsquiz" else ["sqlite"])]:
+            r = await one_run(kind, args.users, args.seconds, delay, args.warmup, args.sends_per_second,
+                              backend=backend)
             results.append(r)
             print(f"{r['bot']:8s} delay {r['delay_ms']:3d} ms  {r['users']} users: {r['per_second']:7.1f}/s  "
                   f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms (buttons {r['buttons_p99_ms']:6.1f})  "

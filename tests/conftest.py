@@ -163,12 +163,20 @@ def pytest_configure(config):
     BACKEND["name"] = config.getoption("--backend")
 
 
+# Modules that never touch the bot's database: `make test` runs them once, with the SQLite run.
+NO_DATABASE = {"test_content", "test_docs", "test_domain_competition", "test_domain_daily", "test_domain_exam",
+               "test_grading", "test_study_rules", "test_plan_rules", "test_qa7_units", "test_tuning", "test_upload"}
+
+
 def pytest_collection_modifyitems(config, items):
-    if BACKEND["name"] != "sqlite":
-        skip = pytest.mark.skip(reason="SQLite only")
-        for item in items:
-            if item.get_closest_marker("sqlite_only") is not None:
-                item.add_marker(skip)
+    postgres = BACKEND["name"] == "postgresql"
+    for item in items:
+        if postgres and item.get_closest_marker("sqlite_only") is not None:
+            item.add_marker(pytest.mark.skip(reason="SQLite only"))
+        elif postgres and item.module.__name__.rsplit(".", 1)[-1] in NO_DATABASE:
+            item.add_marker(pytest.mark.skip(reason="no database: runs with the SQLite run"))
+        elif not postgres and item.get_closest_marker("postgresql_only") is not None:
+            item.add_marker(pytest.mark.skip(reason="runs with --backend postgresql"))
 
 
 def pytest_unconfigure(config):

@@ -35,7 +35,10 @@ def _free_port() -> int:
 
 
 class PgServer:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False, cpus: str | None = None) -> None:
+        """`durable`: fsync and synchronous commits as in production (benchmarks); else fast, for tests.
+        `cpus`: pin the server to these CPUs (taskset list, e.g. "0"), as benchmarks pin the bot."""
+        self.durable, self.cpus = durable, cpus
         found = bindir()
         if found is None:
             raise RuntimeError("PostgreSQL's server programs (initdb, pg_ctl) are not installed: "
@@ -48,6 +51,8 @@ class PgServer:
 
     def _run(self, *args: str) -> None:
         command = [str(self.bin / args[0]), *args[1:]]
+        if self.cpus is not None:
+            command = ["taskset", "-c", self.cpus, *command]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.root)
@@ -58,8 +63,9 @@ class PgServer:
         data = self.root / "data"
         self._run("initdb", "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync")
         # Speed over durability for throw-away data: the bot's own durability is tested by killing the bot.
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.root / "log"), "-w", "-t", "60", "start")
         return self
 

@@ -9,6 +9,9 @@ import pytest
 
 from bot.storage.db import Database, MigrationError, discover
 
+# Migrations on SQLite files, data included (PostgreSQL applies them in test_postgres.py).
+pytestmark = pytest.mark.sqlite_only
+
 
 async def test_asks_rebuild_keeps_rows_references_and_ids(tmp_path: Path):
     db = await Database.open(tmp_path / "db.sqlite3")

@@ -12,6 +12,9 @@ from bot.storage.db import Database, MigrationError, discover, split_statements
 from bot.storage.dialect import sqlite_statement
 from bot.storage.repo import Repo
 
+# SQLite's own storage: its group commit, pragmas and migration runner (PostgreSQL's: test_postgres.py).
+pytestmark = pytest.mark.sqlite_only
+
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
