@@ -54,7 +54,8 @@ class Settings(BaseSettings):
         if v is None or not v.get_secret_value().strip():
             return None
         scheme = urlsplit(v.get_secret_value().strip()).scheme
-        if scheme not in ("postgresql", "postgres", "sqlite"):
+        if scheme not in ("postgresql", "postgres", "sqlite") or (scheme == "sqlite" and not
+                                                                  v.get_secret_value().strip().startswith("sqlite:///")):
             raise ValueError("must start with postgresql:// (or sqlite:/// for a file)")
         return SecretStr(v.get_secret_value().strip())
 
@@ -67,7 +68,8 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         url = self.database_url.get_secret_value() if self.database_url else None
-        return Path(url.removeprefix("sqlite://")) if url and url.startswith("sqlite:") else self.db
+        # As SQLAlchemy writes them: sqlite:///relative/path, sqlite:////absolute/path.
+        return Path(url.removeprefix("sqlite:///")) if url and url.startswith("sqlite:///") else self.db
 
     @field_validator("webhook_url", "metrics_port", mode="before")
     @classmethod

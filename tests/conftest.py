@@ -132,7 +132,7 @@ async def open_test_database(path):
         return await Database.open(path)
     from bot.storage.postgres import PostgresDatabase
 
-    return await PostgresDatabase.open(url)
+    return await PostgresDatabase.open(url, exclusive=False)  # beside the bot
 
 
 def db_connect(path):

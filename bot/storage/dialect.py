@@ -24,29 +24,51 @@ try:  # psycopg is installed with the package; the import stays optional so SQLi
     import psycopg
 
     INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+    # The server went away mid-transaction: nothing of it was written, and the update can be handled again.
+    CONNECTION_ERRORS: tuple[type[Exception], ...] = (psycopg.OperationalError,)
 except ImportError:  # pragma: no cover
     INTEGRITY_ERRORS = (sqlite3.IntegrityError,)
+    CONNECTION_ERRORS = ()
+
+
+def _segments(sql: str):
+    """(is_code, text) pieces of a statement: code, and quoted strings, quoted names and comments, which
+    are left as they are."""
+    i, n, start = 0, len(sql), 0
+    while i < n:
+        ch = sql[i]
+        if ch in "'\"":
+            end = i + 1
+            while end < n:
+                if sql[end] == ch:
+                    if end + 1 < n and sql[end + 1] == ch:  # a doubled quote inside the quotes
+                        end += 2
+                        continue
+                    break
+                end += 1
+            stop = min(end + 1, n)
+        elif sql.startswith("--", i):
+            stop = sql.find("\n", i)
+            stop = n if stop < 0 else stop
+        elif sql.startswith("/*", i):
+            stop = sql.find("*/", i + 2)
+            stop = n if stop < 0 else stop + 2
+        else:
+            i += 1
+            continue
+        if start < i:
+            yield True, sql[start:i]
+        yield False, sql[i:stop]
+        i = start = stop
+    if start < n:
+        yield True, sql[start:]
 
 
 @lru_cache(maxsize=4096)
 def pyformat(sql: str) -> str:
-    """`?` parameters as psycopg's `%s`, leaving string literals and quoted names alone."""
-    out, quote = [], None
-    for ch in sql:
-        if quote is not None:
-            if ch == quote:
-                quote = None
-            out.append("%%" if ch == "%" else ch)
-        elif ch in "'\"":
-            quote = ch
-            out.append(ch)
-        elif ch == "?":
-            out.append("%s")
-        elif ch == "%":
-            out.append("%%")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """`?` parameters as psycopg's `%s`, outside strings, quoted names and comments; every `%` doubled."""
+    return "".join(text.replace("%", "%%").replace("?", "%s") if code else text.replace("%", "%%")
+                   for code, text in _segments(sql))
 
 
 _TYPES = [
@@ -58,6 +80,12 @@ _TYPES = [
 ]
 
 
+def _widen(code: str) -> str:
+    for pattern, replacement in _TYPES:
+        code = pattern.sub(replacement, code)
+    return code
+
+
 def sqlite_statement(statement: str) -> str | None:
     """A migration statement as SQLite runs it (as written), or None when it is PostgreSQL's only."""
     return None if POSTGRES_ONLY in statement else statement
@@ -67,21 +95,23 @@ def postgres_statement(statement: str) -> str | None:
     """A migration statement as PostgreSQL runs it, or None when it is SQLite's business only."""
     if SQLITE_ONLY in statement:
         return None
-    for pattern, replacement in _TYPES:
-        statement = pattern.sub(replacement, statement)
-    return statement
+    return "".join(_widen(text) if code else text for code, text in _segments(statement))
 
 
-# SQLite's functions as the migrations use them, for PostgreSQL. Times are ISO-8601 text throughout.
+# SQLite's functions as the migrations use them, for PostgreSQL. Times are ISO-8601 text throughout; like
+# SQLite, these read a time without an offset as UTC, and convert one with an offset to UTC first.
 POSTGRES_PRELUDE = [
-    "CREATE OR REPLACE FUNCTION julianday(t text) RETURNS double precision LANGUAGE sql IMMUTABLE AS "
-    "$$ SELECT extract(epoch FROM t::timestamptz) / 86400.0 + 2440587.5 $$",
-    # date('2026-12-06T23:30:00+00:00') is the date as written, whatever the offset, as in SQLite.
-    "CREATE OR REPLACE FUNCTION date(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT left(t, 10) $$",
-    "CREATE OR REPLACE FUNCTION strftime(f text, t text) RETURNS text LANGUAGE sql STABLE AS "
-    "$$ SELECT to_char(CASE WHEN t = 'now' THEN now() ELSE t::timestamptz END AT TIME ZONE 'UTC', "
-    "replace(replace(replace(replace(replace(replace(f, '%Y', 'YYYY'), '%m', 'MM'), '%d', 'DD'), "
-    "'%H', 'HH24'), '%M', 'MI'), '%S', 'SS')) $$",
+    "CREATE OR REPLACE FUNCTION julianday(t text) RETURNS double precision LANGUAGE sql STABLE "
+    "SET TimeZone = 'UTC' AS $$ SELECT extract(epoch FROM (CASE WHEN t = 'now' THEN now() "
+    "ELSE t::timestamptz END)) / 86400.0 + 2440587.5 $$",
+    "CREATE OR REPLACE FUNCTION date(t text) RETURNS text LANGUAGE sql STABLE SET TimeZone = 'UTC' AS "
+    "$$ SELECT to_char(CASE WHEN t = 'now' THEN now() ELSE t::timestamptz END, 'YYYY-MM-DD') $$",
+    # Only %Y %m %d %H %M %S, as the migrations use; anything else in the format is taken literally.
+    "CREATE OR REPLACE FUNCTION strftime(f text, t text) RETURNS text LANGUAGE sql STABLE SET TimeZone = 'UTC' "
+    "AS $$ SELECT to_char(CASE WHEN t = 'now' THEN now() ELSE t::timestamptz END, "
+    "'\"' || replace(replace(replace(replace(replace(replace(replace(f, '\"', ''), "
+    "'%Y', '\"YYYY\"'), '%m', '\"MM\"'), '%d', '\"DD\"'), '%H', '\"HH24\"'), '%M', '\"MI\"'), "
+    "'%S', '\"SS\"') || '\"') $$",
     "CREATE OR REPLACE FUNCTION json_array_length(t text) RETURNS integer LANGUAGE sql IMMUTABLE AS "
     "$$ SELECT json_array_length(t::json) $$",
 ]

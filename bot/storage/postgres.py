@@ -27,7 +27,9 @@ from bot.storage.dialect import POSTGRES_PRELUDE, postgres_statement, pyformat
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 8
-MIGRATION_LOCK = 0x6D6C7371  # 'mlsq': one replica migrates at a time
+MIGRATION_LOCK = 0x6D6C7371  # 'mlsq': one process migrates at a time
+INSTANCE_LOCK = 0x6D6C7372  # held by the one process using the database
+INSTANCE_WAIT = 30  # seconds a second process waits for the first to stop (a rolling restart)
 
 
 class Row(tuple):
@@ -68,6 +70,13 @@ async def _configure(conn: psycopg.AsyncConnection) -> None:
     conn.adapters.register_loader("numeric", _Number)
 
 
+def _text_safe(params):
+    """PostgreSQL's text cannot hold NUL, which SQLite takes: a typed answer or a name with one loses it."""
+    if any(isinstance(p, str) and "\x00" in p for p in params):
+        return [p.replace("\x00", "") if isinstance(p, str) else p for p in params]
+    return params
+
+
 class PgConn:
     """The connection as a transaction sees it, with the interface of bot/storage/db.py's `Conn`."""
 
@@ -78,7 +87,7 @@ class PgConn:
 
     async def _run(self, sql: str, params) -> Rows:
         async with self._conn.cursor(row_factory=_rows) as cur:
-            await cur.execute(pyformat(sql), params)
+            await cur.execute(pyformat(sql), _text_safe(params))
             rows = await cur.fetchall() if cur.description is not None else []
             return Rows(rows, cur.rowcount, None)
 
@@ -87,7 +96,7 @@ class PgConn:
         if not seq:
             return Rows([], 0, None)
         async with self._conn.cursor() as cur:
-            await cur.executemany(pyformat(sql), seq)
+            await cur.executemany(pyformat(sql), [_text_safe(p) for p in seq])
             return Rows([], cur.rowcount, None)
 
     def execute(self, sql: str, params=()) -> _Pending:
@@ -109,33 +118,56 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+async def _take(owner: psycopg.AsyncConnection, url: str) -> None:
+    """Hold the database's instance lock on `owner` for as long as it stays open; a second process waits for
+    the first to stop (a rolling restart), then gives up."""
+    await owner.set_autocommit(True)
+    for waited in range(INSTANCE_WAIT):
+        if (await (await owner.execute("SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,))).fetchone())[0]:
+            return
+        if waited == 0:
+            log.warning("another mlsquiz process uses this database; waiting for it to stop")
+        await asyncio.sleep(1)
+    await owner.close()
+    raise DatabaseUnavailable(f"another mlsquiz process uses the database at {redact(url)}: one process per "
+                              "database for now")
+
+
 class PostgresDatabase:
     """A pool of connections. Writes are serialised within the process, as SQLite's single writer does, so
     that the storage code's read-then-write transactions mean the same on both backends."""
 
     dialect = "postgresql"
 
-    def __init__(self, pool: AsyncConnectionPool, url: str):
-        self.pool = pool
+    def __init__(self, pool: AsyncConnectionPool, url: str, owner: psycopg.AsyncConnection | None = None):
+        self.pool, self._owner = pool, owner
         self.path = redact(url)  # named in messages, like the SQLite file's path
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, size: int = POOL_SIZE) -> PostgresDatabase:
+    async def open(cls, url: str, size: int = POOL_SIZE, *, exclusive: bool = True) -> PostgresDatabase:
+        """Connect (and with `exclusive`, as the bot does, take the database for this process alone)."""
         try:  # once by hand first: a wrong address or password is one clear line, not a pool timing out
             probe = await psycopg.AsyncConnection.connect(url, connect_timeout=10)
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
             raise DatabaseUnavailable(f"cannot connect to the database at {redact(url)}: {reason}") from None
-        await probe.close()
+        if exclusive:  # one process per database until replicas claim their work (issue #17)
+            await _take(probe, url)
+        else:
+            await probe.close()
+        # Checked before each use: after a server restart or a dropped connection, a dead one is replaced
+        # instead of failing the transaction it was given to.
         pool = AsyncConnectionPool(url, min_size=1, max_size=size, open=False, configure=_configure,
-                                   kwargs={"autocommit": True})
+                                   kwargs={"autocommit": True}, check=AsyncConnectionPool.check_connection)
         await pool.open(wait=True, timeout=30)
-        return cls(pool, url)
+        return cls(pool, url, probe if exclusive else None)
 
     async def close(self) -> None:
         async with self._lock:
             await self.pool.close()
+            if self._owner is not None:
+                await self._owner.close()  # lets another process have the database
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[PgConn]:

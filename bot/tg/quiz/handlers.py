@@ -15,6 +15,7 @@ from telegram.ext import ContextTypes
 
 from bot.services.daily import DrillSummary
 from bot.services.quiz import AnswerResult, Asked, Outcome
+from bot.storage.dialect import CONNECTION_ERRORS
 from bot.tg.acks import ack
 from bot.tg.common import HTML, internal_error
 from bot.tg.daily import render as daily_render
@@ -282,6 +283,10 @@ async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def mark_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Record the update as handled, which also takes it out of the inbox."""
+    unsettled: set[int] = context.application.bot_data.setdefault("unsettled", set())
+    if update.update_id in unsettled:  # the database went away while it was handled: it stays in the inbox
+        unsettled.discard(update.update_id)
+        return
     await context.application.bot_data["intake"].done(update.update_id)
 
 
@@ -293,6 +298,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("update %s: Telegram refused to deliver (%s)", update_id, error.message)
         return
     log.error("update %s failed", update_id, exc_info=error)
+    if isinstance(error, CONNECTION_ERRORS) and update_id is not None:
+        # Not marked handled: it stays in the inbox and is handled again at the next start.
+        context.application.bot_data.setdefault("unsettled", set()).add(update_id)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
