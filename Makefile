@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Most of the suite waits on sockets, subprocesses and timers rather than the CPU: three workers per
+# Most of the suite waits on sockets, subprocesses and timers rather than the CPU: four workers per
 # backend keep both cores busy.
-WORKERS ?= 3
+WORKERS ?= 4
 
 .PHONY: run test check lint setup clean postgres
 
