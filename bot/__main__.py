@@ -80,11 +80,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mlsquiz: {exc}", file=sys.stderr)
             return 1
         from bot.tg.app import TokenRejected, run
+        from bot.tg.webhook import ListenFailed
 
         try:
             with asyncio.Runner(loop_factory=_loop_factory()) as runner:
                 runner.run(run(settings, bank))
-        except (MigrationError, DatabaseUnavailable) as exc:
+        except (MigrationError, DatabaseUnavailable, ListenFailed) as exc:
             print(f"mlsquiz: {exc}", file=sys.stderr)
             return 1
         except TokenRejected:

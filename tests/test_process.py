@@ -429,3 +429,18 @@ def test_an_unreachable_postgresql_is_one_line_without_its_password():
     assert out.returncode == 1
     assert out.stderr.startswith(f"mlsquiz: cannot connect to the database at postgresql://bot:***@127.0.0.1:{port}/")
     assert "s3cr3t-pw" not in out.stderr and "Traceback" not in out.stderr
+
+
+async def test_a_taken_metrics_port_is_one_line(tmp_path: Path, standin: StandIn):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=REPO_ROOT, stderr=asyncio.subprocess.PIPE,
+            env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url, MLSQUIZ_DB=str(tmp_path / "d.sqlite3"),
+                        MLSQUIZ_METRICS_PORT=str(port), MLSQUIZ_WEBHOOK_LISTEN="127.0.0.1"),
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1, err
+    assert f"mlsquiz: cannot listen on 127.0.0.1:{port}".encode() in err and b"Traceback" not in err

@@ -42,7 +42,7 @@ from bot.tg.limits import PER_CHAT_PER_SECOND, ChatRateLimiter
 from bot.tg.metrics import Metrics
 from bot.tg.ordering import PerUserOrder
 from bot.tg.plan import jobs as plan_jobs
-from bot.tg.webhook import WebServer
+from bot.tg.webhook import ListenFailed, WebServer
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,11 @@ async def run(
             await intake.replay()
             server = _server(settings, app)
             if server is not None:
-                await server.start()
+                try:
+                    await server.start()
+                except ListenFailed:
+                    await app.stop()  # nothing was taken in yet: what replay queued is still in the inbox
+                    raise
             polling = None
             if webhook:
                 # Only once the server listens: Telegram posts as soon as the webhook is set.

@@ -24,6 +24,10 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 256 * 1024
 
 
+class ListenFailed(RuntimeError):
+    """The server could not listen (the port is taken, the address is not this machine's)."""
+
+
 class WebServer:
     """Serves /healthz and /metrics, and with a path and a secret, Telegram's webhook."""
 
@@ -46,7 +50,12 @@ class WebServer:
         self._runner = web.AppRunner(self.web, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.listen, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise ListenFailed(f"cannot listen on {self.listen}:{self.port}: {exc.strerror or exc}") from None
         sockets = getattr(site._server, "sockets", None) or ()  # noqa: SLF001 (aiohttp has no public accessor)
         port = sockets[0].getsockname()[1] if sockets else self.port
         log.info("listening on %s:%d", self.listen, port)
