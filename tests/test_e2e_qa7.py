@@ -130,7 +130,8 @@ async def test_a_new_run_closes_the_unfinished_one_so_its_old_buttons_do_not_rev
     clock, db = env
     await say(standin, "/start")
     old = await drill_question(standin, "/drill kinesis")
-    while question_in(bank, old.text).type is QuestionType.fill:  # a button question, to tap later
+    # A single-answer question, whose first button is an answer (a matching item's first is its row's label).
+    while question_in(bank, old.text).type is not QuestionType.single:
         skip = data_of(old, "sk:")
         old = await tap(standin, old, skip, is_run_question)
     new = await drill_question(standin, "/drill xgboost")
