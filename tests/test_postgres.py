@@ -124,3 +124,33 @@ async def test_a_second_bot_process_on_the_same_database_is_refused(monkeypatch)
         await first.close()
     again = await PostgresDatabase.open(url)  # the first one stopped: the database is free
     await again.close()
+
+
+async def test_two_processes_claiming_plan_messages_never_claim_the_same_one():
+    """The claim is decided in the database: two connections racing for the same due messages split them."""
+    import asyncio
+
+    from bot.storage.plan import PlanRepo
+
+    url = pg_server().fresh_database()
+    setup = await PostgresDatabase.open(url, exclusive=False)
+    now = datetime(2027, 2, 14, 19, 0, tzinfo=UTC)
+    try:
+        await setup.migrate()
+        async with setup.tx() as conn:
+            await conn.executemany("INSERT INTO users (id, tz, created_at) VALUES (?, 'UTC', ?)",
+                                   [(u, now.isoformat()) for u in range(1, 201)])
+            await conn.executemany("INSERT INTO plan_events (user_id, exam_date, kind, due_at) VALUES "
+                                   "(?, '2027-02-15', 'eve', ?)", [(u, now.isoformat()) for u in range(1, 201)])
+    finally:
+        await setup.close()
+    one, two = [await PostgresDatabase.open(url, exclusive=False) for _ in range(2)]
+    ids: list[int] = []
+    try:
+        for _ in range(3):  # ticks of both processes at once; a row the other one took is skipped, not taken twice
+            for batch in await asyncio.gather(*(PlanRepo(db).claim_events(now, 150) for db in (one, two))):
+                ids += [e.user_id for e in batch]
+    finally:
+        await one.close()
+        await two.close()
+    assert len(ids) == len(set(ids)) == 200

@@ -184,9 +184,11 @@ class PlanRepo:
         """Users whose memory model is due for a (re)fit, leased to this process until `lease_until`."""
         async with self.db.tx() as conn:
             rows = await conn.execute_fetchall(
+                # The condition again outside the subquery: on PostgreSQL a row another process claimed
+                # meanwhile is checked afresh after its lock, and skipped (the subquery alone is not rechecked).
                 "UPDATE users SET next_fit_at = ? WHERE id IN (SELECT id FROM users WHERE next_fit_at <= ? "
-                "ORDER BY next_fit_at LIMIT ?) RETURNING id",
-                (iso(lease_until), iso(now), limit),
+                "ORDER BY next_fit_at LIMIT ?) AND next_fit_at <= ? RETURNING id",
+                (iso(lease_until), iso(now), limit, iso(now)),
             )
         return [r[0] for r in rows]
 
@@ -227,7 +229,7 @@ class PlanRepo:
             rows = await conn.execute_fetchall(
                 "UPDATE plan_events SET status = 'claimed', claimed_at = ? WHERE (user_id, exam_date, kind) IN "
                 "(SELECT user_id, exam_date, kind FROM plan_events WHERE status = 'pending' AND due_at <= ? "
-                "ORDER BY due_at LIMIT ?) "
+                "ORDER BY due_at LIMIT ?) AND status = 'pending' "  # rechecked: see claim_fits
                 "RETURNING user_id, exam_date, kind, status",
                 (iso(now), iso(now), limit),
             )
