@@ -291,6 +291,18 @@ class StandIn:
         }
         return await self.push(update)
 
+    async def say(self, user_id: int, text: str) -> Call:
+        """Send `text` as the user; returns the bot's next message to them."""
+        mark = len(self.calls)
+        await self.send_text(user_id, text)
+        return await self.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user_id, after=mark)
+
+    async def press(self, user_id: int, message_call: Call, data: str, want: Callable[[Call], bool]) -> Call:
+        """Press a button as the user; returns the first call after it that `want` accepts."""
+        mark = len(self.calls)
+        await self.tap(user_id, message_call, data)
+        return await self.wait_for(want, after=mark)
+
     async def wait_for(self, predicate: Callable[[Call], bool], timeout: float = 10.0, after: int = 0) -> Call:
         """The first call (at index >= after) matching `predicate`, waiting for it if need be."""
         deadline = time.monotonic() + timeout

@@ -21,9 +21,7 @@ def is_drill(call: Call, user: int = USER) -> bool:
 
 
 async def say(standin: StandIn, text: str, user: int = USER) -> Call:
-    mark = len(standin.calls)
-    await standin.send_text(user, text)
-    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+    return await standin.say(user, text)
 
 
 @pytest.fixture

@@ -30,9 +30,7 @@ FEEDBACK = ("Right!", "Not quite", "✅", "❌", "💡")  # the verdict words, n
 
 
 async def say(standin: StandIn, text: str, user: int = USER) -> Call:
-    mark = len(standin.calls)
-    await standin.send_text(user, text)
-    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+    return await standin.say(user, text)
 
 
 async def press(standin: StandIn, message: Call, data: str, user: int = USER) -> tuple[Call, Call]:

@@ -18,9 +18,7 @@ from tests.standin import Call, StandIn
 USER = 7070
 START = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 async def say(standin: StandIn, text: str, user: int = USER) -> Call:
-    mark = len(standin.calls)
-    await standin.send_text(user, text)
-    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+    return await standin.say(user, text)
 
 
 async def answer_one(standin: StandIn, bank, right: bool) -> None:

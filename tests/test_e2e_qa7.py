@@ -33,15 +33,11 @@ async def env(standin: StandIn, bank, tmp_path: Path):
 
 
 async def say(standin: StandIn, text: str, user: int = USER) -> Call:
-    mark = len(standin.calls)
-    await standin.send_text(user, text)
-    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+    return await standin.say(user, text)
 
 
 async def tap(standin: StandIn, call: Call, data: str, want, user: int = USER) -> Call:
-    mark = len(standin.calls)
-    await standin.tap(user, call, data)
-    return await standin.wait_for(want, after=mark)
+    return await standin.press(user, call, data, want)
 
 
 def toast(c: Call) -> bool:

@@ -62,9 +62,7 @@ def data_of(call: Call, prefix: str) -> str:
 
 
 async def say(standin: StandIn, text: str, user: int = USER) -> Call:
-    mark = len(standin.calls)
-    await standin.send_text(user, text)
-    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == user, after=mark)
+    return await standin.say(user, text)
 
 
 async def answer(standin: StandIn, bank, call: Call, right: bool, user: int = USER) -> Call:
@@ -75,9 +73,7 @@ async def answer(standin: StandIn, bank, call: Call, right: bool, user: int = US
 
 
 async def tap(standin: StandIn, call: Call, data: str, want, user: int = USER) -> Call:
-    mark = len(standin.calls)
-    await standin.tap(user, call, data)
-    return await standin.wait_for(want, after=mark)
+    return await standin.press(user, call, data, want)
 
 
 def rows(db: Path, sql: str, *args) -> list[tuple]:

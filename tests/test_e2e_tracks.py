@@ -29,15 +29,11 @@ START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 async def say(standin: StandIn, text: str) -> Call:
-    mark = len(standin.calls)
-    await standin.send_text(USER, text)
-    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    return await standin.say(USER, text)
 
 
 async def tap(standin: StandIn, message: Call, data: str, want) -> Call:
-    mark = len(standin.calls)
-    await standin.tap(USER, message, data)
-    return await standin.wait_for(want, after=mark)
+    return await standin.press(USER, message, data, want)
 
 
 def edit(c: Call) -> bool:

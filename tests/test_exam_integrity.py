@@ -40,15 +40,11 @@ async def env(standin: StandIn, tmp_path: Path):
 
 
 async def say(standin: StandIn, text: str) -> Call:
-    mark = len(standin.calls)
-    await standin.send_text(USER, text)
-    return await standin.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == USER, after=mark)
+    return await standin.say(USER, text)
 
 
 async def tap(standin: StandIn, message: Call, data: str, want) -> Call:
-    mark = len(standin.calls)
-    await standin.tap(USER, message, data)
-    return await standin.wait_for(want, after=mark)
+    return await standin.press(USER, message, data, want)
 
 
 def data_of(call: Call, prefix: str) -> str:
