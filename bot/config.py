@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=0, le=65535, validation_alias="MLSQUIZ_WEBHOOK_PORT")
     # Polling mode: /healthz and /metrics on this port when set.
     metrics_port: int | None = Field(default=None, ge=0, le=65535, validation_alias="MLSQUIZ_METRICS_PORT")
+    # Replicas: seconds without a heartbeat after which a replica is taken for gone and its work taken over.
+    replica_lease: float = Field(default=10.0, ge=2.0, le=600.0, validation_alias="MLSQUIZ_REPLICA_LEASE")
 
     @field_validator("telegram_bot_token")
     @classmethod

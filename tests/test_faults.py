@@ -307,7 +307,9 @@ async def test_answer_recorded_before_the_kill_gets_its_verdict_on_replay(tmp_pa
     typed = {"update_id": 90_002, **standin.message_update(user, question_in(bank, fill.text).answer)}
     database = await open_test_database(db)
     quiz = QuizService(bank, Repo(database), default_tz="UTC", clock=lambda: datetime.now(UTC), rng=random.Random(1))
-    await Inbox(database).store([(u["update_id"], json.dumps(u)) for u in (tap, typed)], datetime.now(UTC))
+    # Stored by the killed process, which held the user's turn.
+    await Inbox(database).store([(u["update_id"], f"user:{user}", json.dumps(u)) for u in (tap, typed)],
+                                datetime.now(UTC), "killed", datetime.now(UTC).isoformat())
     ask_id = int(data.split(":")[1])
     assert (await quiz.answer_choice(ask_id, user, pos, 90_001)).outcome.value == "recorded"
     assert (await quiz.answer_text(user, typed["message"]["text"], 90_002)).outcome.value == "recorded"

@@ -165,7 +165,6 @@ class GroupService:
         self._topics = tuple(comp.TopicRef(t.id, t.name, t.aliases) for t in bank.topics)
         # Rounds draw from the group's exam, single-answer questions only (bot/services/tracks.py): a shared
         # message cannot hold each player's ticks or order, and a typed answer would need privacy mode off.
-        self.started_at = self.now()
         # Presses that arrive while a transaction is being written go together in the next one.
         self._answers: GroupCommit[_Pending] = GroupCommit(self._record, max_items=500)
         self._weekly_checked: datetime | None = None
@@ -271,6 +270,8 @@ class GroupService:
                 return await self._final(rnd, "offline")
             return None
         if rnd.phase == "sending":
+            if not await self.repo.claim_send(rnd.id, rnd.position):
+                return None  # another replica posts it
             return SendQuestion(self._view(rnd))
         if rnd.phase == "open" and rnd.closes_at is not None and rnd.closes_at <= self._close_before(hold):
             if not await self.repo.close_question(rnd.id, rnd.position, now + REVEAL_GAP):
@@ -405,8 +406,7 @@ class GroupService:
             winners = await self.repo.board(group.chat_id, start, end, TOP)
             if not winners:
                 continue
-            # A claim from an earlier run that never finished is taken over; one of this run is not.
-            if await self.repo.claim_weekly(group.chat_id, label, now, self.started_at):
+            if await self.repo.claim_weekly(group.chat_id, label, now):
                 posts.append(WeeklyPost(group.chat_id, label, tuple(winners)))
         return posts
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.storage.db import Database
 from bot.storage.dialect import next_ids
+from bot.storage.replicas import ALIVE, Replica
 from bot.storage.repo import ExamHold, NewAsk, QuestionCount, User, _user, iso
 
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-parameter limit
@@ -79,8 +80,9 @@ def _drill(row) -> Drill:
 
 
 class DailyRepo:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, replica: Replica | None = None):
         self.db = db
+        self.replica = replica or Replica(db)
 
     # --- settings -------------------------------------------------------------
 
@@ -123,7 +125,8 @@ class DailyRepo:
         """Record the claims and move each user's schedule on, in one transaction.
 
         Returns the claims that are new: a push already recorded for that user, day and kind
-        (a second process, a retried batch) is not claimed again. Statements run per batch,
+        (another replica, a retried batch) is not claimed again; the primary key decides, so two
+        replicas claiming at once split the users between them. Statements run per batch,
         not per user: a tick may claim thousands of users.
         """
         if not claims:
@@ -131,35 +134,40 @@ class DailyRepo:
         kind = claims[0].kind
         assert all(c.kind == kind for c in claims)
         column = {"drill": "next_push_at", "reminder": "next_reminder_at"}[kind]
-        wanted = [c for c in claims if c.claim]
+        claims = sorted(claims, key=lambda c: c.user_id)  # rows locked in one order by every replica: no deadlock
+        wanted = {(c.user_id, c.day): c for c in claims if c.claim}
+        won: list[Claim] = []
         async with self.db.tx() as conn:
             await conn.executemany(
                 f"UPDATE users SET {column} = ? WHERE id = ?",  # noqa: S608 (column from a fixed map)
                 [(iso(c.next_at) if c.next_at else None, c.user_id) for c in claims],
             )
-            taken: set[tuple[int, str]] = set()
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
-                rows = ",".join("(?, ?)" for _ in chunk)
-                params = [v for c in chunk for v in (c.user_id, c.day)]
+            rows = list(wanted.values())
+            for start in range(0, len(rows), _CHUNK):
+                chunk = rows[start : start + _CHUNK]
                 async with conn.execute(
-                    f"SELECT user_id, day FROM pushes WHERE kind = ? AND (user_id, day) IN (VALUES {rows})",  # noqa: S608
-                    [kind, *params],
+                    "INSERT INTO pushes (user_id, day, kind, status, claimed_at, claimed_by) VALUES "  # noqa: S608
+                    + ",".join("(?, ?, ?, 'claimed', ?, ?)" for _ in chunk)
+                    + " ON CONFLICT DO NOTHING RETURNING user_id, day",
+                    [v for c in chunk for v in (c.user_id, c.day, c.kind, iso(now), self.replica.id)],
                 ) as cur:
-                    taken.update((r[0], r[1]) for r in await cur.fetchall())
-            won = [c for c in wanted if (c.user_id, c.day) not in taken]
-            await conn.executemany(
-                "INSERT INTO pushes (user_id, day, kind, status, claimed_at) VALUES (?, ?, ?, 'claimed', ?)",
-                [(c.user_id, c.day, c.kind, iso(now)) for c in won],
-            )
+                    got = {(r[0], r[1]) for r in await cur.fetchall()}
+                won.extend(c for c in chunk if (c.user_id, c.day) in got)
         return won
 
     async def pending(self, kind: str, limit: int) -> list[Push]:
-        """Pushes claimed but not finished: the bot stopped between claiming and sending."""
-        async with self.db.read() as conn, conn.execute(
-            "SELECT * FROM pushes WHERE status = 'claimed' AND kind = ? ORDER BY claimed_at LIMIT ?", (kind, limit)
+        """Pushes claimed but not finished, taken over for this process: its own (Telegram failed, or it was cut
+        off from the database) and those of replicas that stopped beating. A live replica's are left to it."""
+        me, alive_after = self.replica.id, self.replica.alive_after()
+        mine = f"(claimed_by IS NULL OR claimed_by = ? OR claimed_by NOT IN ({ALIVE}))"
+        async with self.db.tx() as conn, conn.execute(
+            f"UPDATE pushes SET claimed_by = ? WHERE status = 'claimed' AND kind = ? AND {mine} "  # noqa: S608
+            f"AND (user_id, day) IN (SELECT user_id, day FROM pushes WHERE status = 'claimed' AND kind = ? AND {mine} "
+            "ORDER BY claimed_at LIMIT ?) RETURNING *",
+            (me, kind, me, alive_after, kind, me, alive_after, limit),
         ) as cur:
             rows = await cur.fetchall()
+        rows = sorted(rows, key=lambda r: (r["claimed_at"], r["user_id"]))
         return [Push(r["user_id"], r["day"], r["kind"], r["status"], r["drill_id"], r["ask_id"]) for r in rows]
 
     async def finish_push(self, user_id: int, day: str, kind: str, status: str, now: datetime) -> None:

@@ -385,5 +385,6 @@ async def open_database(settings) -> Database:
     if settings.postgres_url is not None:
         from bot.storage.postgres import PostgresDatabase  # psycopg loaded only when it is used
 
-        return await PostgresDatabase.open(settings.postgres_url)  # type: ignore[return-value]
+        return await PostgresDatabase.open(  # type: ignore[return-value]
+            settings.postgres_url, replica=settings.webhook_url is not None)
     return await Database.open(settings.sqlite_path)

@@ -10,6 +10,7 @@ from bot.domain.competition import Scored
 from bot.domain.memory import DEFAULT_MODEL, Memory, Model
 from bot.storage.db import Database
 from bot.storage.dialect import INTEGRITY_ERRORS, next_ids
+from bot.storage.replicas import ALIVE, Replica
 from bot.storage.repo import DayProgress
 from bot.storage.reviews import REVIEW_COUNT, REVIEW_INSERT, review_count_row, review_row
 
@@ -117,8 +118,9 @@ class BoardRow:
 
 
 class GroupRepo:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, replica: Replica | None = None):
         self.db = db
+        self.replica = replica or Replica(db)
 
     # --- groups -------------------------------------------------------------------------------
 
@@ -223,6 +225,17 @@ class GroupRepo:
             )
             return cur.rowcount == 1
 
+    async def claim_send(self, round_id: int, position: int) -> bool:
+        """Take the posting of the round's next question: one replica posts it, and another only once that one
+        has stopped beating (a question posted twice would split the group's presses)."""
+        async with self.db.tx() as conn:
+            cur = await conn.execute(
+                "UPDATE rounds SET sending_by = ? WHERE id = ? AND position = ? AND phase = 'sending' "  # noqa: S608 (ALIVE is a constant; values bound)
+                f"AND status = 'running' AND (sending_by IS NULL OR sending_by = ? OR sending_by NOT IN ({ALIVE}))",
+                (self.replica.id, round_id, position, self.replica.id, self.replica.alive_after()),
+            )
+            return cur.rowcount == 1
+
     async def close_question(self, round_id: int, position: int, next_at: datetime) -> bool:
         async with self.db.tx() as conn:
             cur = await conn.execute(
@@ -236,7 +249,7 @@ class GroupRepo:
         async with self.db.tx() as conn:
             cur = await conn.execute(
                 "UPDATE rounds SET phase = 'sending', position = position + 1, message_id = NULL, opened_at = NULL, "
-                "closes_at = NULL, next_at = NULL "
+                "closes_at = NULL, next_at = NULL, sending_by = NULL "
                 "WHERE id = ? AND position = ? AND phase = 'reveal' AND status = 'running'",
                 (round_id, position),
             )
@@ -399,14 +412,18 @@ class GroupRepo:
             row = await cur.fetchone()
         return row[0] if row else None
 
-    async def claim_weekly(self, chat_id: int, week: str, now: datetime, stale_before: datetime) -> bool:
-        """Claim the week's post; a claim left by an earlier process that never sent is taken over."""
+    async def claim_weekly(self, chat_id: int, week: str, now: datetime) -> bool:
+        """Claim the week's post. A claim left unsent is taken over by its own process (its try failed) or by any
+        process once its claimer stopped beating; never from a live replica that may be sending it right now."""
         async with self.db.tx() as conn:
             cur = await conn.execute(
-                "INSERT INTO group_weekly_posts (chat_id, week, status, claimed_at) VALUES (?, ?, 'claimed', ?) "
-                "ON CONFLICT (chat_id, week) DO UPDATE SET claimed_at = excluded.claimed_at "
-                "WHERE group_weekly_posts.status = 'claimed' AND group_weekly_posts.claimed_at < ?",
-                (chat_id, week, _iso(now), _iso(stale_before)),
+                "INSERT INTO group_weekly_posts (chat_id, week, status, claimed_at, claimed_by) "  # noqa: S608 (ALIVE is a constant; values bound)
+                "VALUES (?, ?, 'claimed', ?, ?) ON CONFLICT (chat_id, week) DO UPDATE "
+                "SET claimed_at = excluded.claimed_at, claimed_by = excluded.claimed_by "
+                "WHERE group_weekly_posts.status = 'claimed' AND (group_weekly_posts.claimed_by IS NULL "
+                "OR group_weekly_posts.claimed_by = excluded.claimed_by "
+                f"OR group_weekly_posts.claimed_by NOT IN ({ALIVE}))",
+                (chat_id, week, _iso(now), self.replica.id, self.replica.alive_after()),
             )
             return cur.rowcount == 1
 

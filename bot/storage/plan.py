@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.domain.plan import MAX_THINKING
 from bot.storage.db import Database
+from bot.storage.replicas import ALIVE, Replica
 from bot.storage.repo import iso
 
 _CHUNK = 500
@@ -76,8 +77,9 @@ async def _rewrite_cards(conn, user_id: int, cards: Sequence[Card]) -> int:
 
 
 class PlanRepo:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, replica: Replica | None = None):
         self.db = db
+        self.replica = replica or Replica(db)
 
     # --- the plan's settings --------------------------------------------------------------------
 
@@ -227,21 +229,28 @@ class PlanRepo:
         """Claim the plan messages that are due; each is claimed once, whichever process asks."""
         async with self.db.tx() as conn:
             rows = await conn.execute_fetchall(
-                "UPDATE plan_events SET status = 'claimed', claimed_at = ? WHERE (user_id, exam_date, kind) IN "
+                "UPDATE plan_events SET status = 'claimed', claimed_at = ?, claimed_by = ? "
+                "WHERE (user_id, exam_date, kind) IN "
                 "(SELECT user_id, exam_date, kind FROM plan_events WHERE status = 'pending' AND due_at <= ? "
                 "ORDER BY due_at LIMIT ?) AND status = 'pending' "  # rechecked: see claim_fits
                 "RETURNING user_id, exam_date, kind, status",
-                (iso(now), iso(now), limit),
+                (iso(now), self.replica.id, iso(now), limit),
             )
         return [PlanEvent(*r) for r in rows]
 
     async def claimed_events(self, limit: int) -> list[PlanEvent]:
-        """Messages claimed but not finished: the bot stopped between claiming and sending."""
-        async with self.db.read() as conn:
+        """Messages claimed but not finished, taken over for this process: its own (sending failed) and those of
+        replicas that stopped beating. A live replica's are left to it."""
+        me, alive_after = self.replica.id, self.replica.alive_after()
+        mine = f"(claimed_by IS NULL OR claimed_by = ? OR claimed_by NOT IN ({ALIVE}))"
+        async with self.db.tx() as conn:
             rows = await conn.execute_fetchall(
-                "SELECT user_id, exam_date, kind, status FROM plan_events WHERE status = 'claimed' "
-                "ORDER BY claimed_at LIMIT ?", (limit,))
-        return [PlanEvent(*r) for r in rows]
+                f"UPDATE plan_events SET claimed_by = ? WHERE status = 'claimed' AND {mine} "  # noqa: S608
+                "AND (user_id, exam_date, kind) IN (SELECT user_id, exam_date, kind FROM plan_events "
+                f"WHERE status = 'claimed' AND {mine} ORDER BY claimed_at LIMIT ?) "
+                "RETURNING user_id, exam_date, kind, status, claimed_at",
+                (me, me, alive_after, me, alive_after, limit))
+        return [PlanEvent(*r[:4]) for r in sorted(rows, key=lambda r: (r[4], r[0]))]
 
     async def finish_event(self, event: PlanEvent, status: str, now: datetime) -> None:
         async with self.db.tx() as conn:

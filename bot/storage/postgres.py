@@ -118,19 +118,22 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-async def _take(owner: psycopg.AsyncConnection, url: str) -> None:
-    """Hold the database's instance lock on `owner` for as long as it stays open; a second process waits for
-    the first to stop (a rolling restart), then gives up."""
+async def _take(owner: psycopg.AsyncConnection, url: str, replica: bool) -> None:
+    """Hold the database's instance lock on `owner` for as long as it stays open. A long-polling process holds it
+    alone (Telegram serves getUpdates to one process); webhook replicas share it, so that neither kind starts
+    beside the other. A process that cannot have it waits (a rolling restart), then gives up."""
     await owner.set_autocommit(True)
+    take = "SELECT pg_try_advisory_lock_shared(%s)" if replica else "SELECT pg_try_advisory_lock(%s)"
     for waited in range(INSTANCE_WAIT):
-        if (await (await owner.execute("SELECT pg_try_advisory_lock(%s)", (INSTANCE_LOCK,))).fetchone())[0]:
+        if (await (await owner.execute(take, (INSTANCE_LOCK,))).fetchone())[0]:
             return
         if waited == 0:
             log.warning("another mlsquiz process uses this database; waiting for it to stop")
         await asyncio.sleep(1)
     await owner.close()
-    raise DatabaseUnavailable(f"another mlsquiz process uses the database at {redact(url)}: one process per "
-                              "database for now")
+    raise DatabaseUnavailable(f"another mlsquiz process uses the database at {redact(url)}: long polling serves "
+                              "one process per database; run several as replicas in webhook mode "
+                              "(MLSQUIZ_WEBHOOK_URL), all of them")
 
 
 class PostgresDatabase:
@@ -145,15 +148,17 @@ class PostgresDatabase:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, url: str, size: int = POOL_SIZE, *, exclusive: bool = True) -> PostgresDatabase:
-        """Connect (and with `exclusive`, as the bot does, take the database for this process alone)."""
+    async def open(cls, url: str, size: int = POOL_SIZE, *, exclusive: bool = True,
+                   replica: bool = False) -> PostgresDatabase:
+        """Connect; with `exclusive`, as the bot does, take the instance lock: alone, or shared with the other
+        `replica`s (webhook mode)."""
         try:  # once by hand first: a wrong address or password is one clear line, not a pool timing out
             probe = await psycopg.AsyncConnection.connect(url, connect_timeout=10)
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else exc.__class__.__name__
             raise DatabaseUnavailable(f"cannot connect to the database at {redact(url)}: {reason}") from None
-        if exclusive:  # one process per database until replicas claim their work (issue #17)
-            await _take(probe, url)
+        if exclusive:
+            await _take(probe, url, replica)
         else:
             await probe.close()
         # Checked before each use: after a server restart or a dropped connection, a dead one is replaced

@@ -7,7 +7,7 @@ import logging
 import random
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from telegram import BotCommandScopeAllGroupChats, Update
 from telegram.error import InvalidToken, NetworkError
@@ -30,11 +30,13 @@ from bot.storage.exam import ExamRepo
 from bot.storage.groups import GroupRepo
 from bot.storage.inbox import Inbox
 from bot.storage.plan import PlanRepo
+from bot.storage.replicas import Replica
 from bot.storage.repo import Repo
 from bot.storage.study import StudyRepo
 from bot.tg import commands
 from bot.tg.daily import jobs
 from bot.tg.exam import handlers as exam
+from bot.tg.fleet import keep_alive
 from bot.tg.groups import handlers as groups
 from bot.tg.http import AiohttpRequest
 from bot.tg.intake import Intake
@@ -64,6 +66,7 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     token = settings.telegram_bot_token.get_secret_value()
     inbox = Inbox(db)
     metrics = Metrics(inbox, clock)
+    replica = Replica(db, lease=timedelta(seconds=settings.replica_lease))
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -80,17 +83,20 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
         # Different users' updates at once (a group's players press together); each user's in order.
         .concurrent_updates(PerUserOrder(clock, MAX_CONCURRENT_UPDATES))
     )
+    limiter = None
     if rate_limit:
         # Flood control, retrying a 429 after its retry_after. Overall: one send every 1/28 s rather than
         # bursts of 30 (the limiter is a leaky bucket whose size is its rate, and a burst of 30 followed by
         # more at 30/s exceeds "30 per second" in the first second). Groups: 20 per minute. Private chats:
         # one new message per second (bot/tg/limits.py).
-        builder = builder.rate_limiter(
-            ChatRateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second, max_retries=5,
-                            per_chat_per_second=per_chat_per_second)
-        )
+        # Replicas each take their share of the first two (bot/tg/fleet.py).
+        limiter = ChatRateLimiter(overall_max_rate=1, overall_time_period=1 / settings.sends_per_second,
+                                  max_retries=5, per_chat_per_second=per_chat_per_second)
+        builder = builder.rate_limiter(limiter)
     app = builder.build()
-    app.bot_data["intake"] = Intake(app, inbox, clock=clock, timeout=POLL_TIMEOUT, metrics=metrics)
+    app.bot_data["replica"] = replica
+    app.bot_data["limiter"] = limiter
+    app.bot_data["intake"] = Intake(app, inbox, replica, clock=clock, timeout=POLL_TIMEOUT, metrics=metrics)
     app.bot_data["metrics"] = metrics
     repo = Repo(db)
     rng = random.Random()
@@ -98,15 +104,15 @@ def build_application(settings: Settings, bank: Bank, db: Database, *, clock: Cl
     quiz = QuizService(bank, repo, default_tz=settings.default_tz, clock=clock, rng=rng, tracks=tracks)
     app.bot_data["quiz"] = quiz
     exams = ExamRepo(db)
-    plans = PlanService(bank, repo, PlanRepo(db), exams, tracks, clock=clock)
+    plans = PlanService(bank, repo, PlanRepo(db, replica), exams, tracks, clock=clock)
     app.bot_data["plan"] = plans
-    app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db), quiz, clock=clock, rng=rng, plans=plans)
+    app.bot_data["daily"] = DailyService(bank, repo, DailyRepo(db, replica), quiz, clock=clock, rng=rng, plans=plans)
     app.bot_data["exam"] = ExamService(bank, exams, quiz, clock=clock, rng=rng)
     app.bot_data["progress"] = ProgressService(bank, exams, repo, clock=clock, default_tz=settings.default_tz,
                                                tracks=tracks, plans=plans)
     app.bot_data["study"] = StudyService(bank, repo, StudyRepo(db), quiz, clock=clock, rng=rng,
                                          admin_ids=settings.admin_ids)
-    app.bot_data["groups"] = GroupService(bank, GroupRepo(db), clock=clock, rng=rng,
+    app.bot_data["groups"] = GroupService(bank, GroupRepo(db, replica), clock=clock, rng=rng,
                                           default_tz=settings.default_tz, exam_hold=quiz.exam_hold, tracks=tracks)
     commands.register(app)
     # No misfire grace limit and coalescing: a late tick still runs, and runs once.
@@ -198,6 +204,15 @@ async def _unless_stopped(coro, stop: asyncio.Event) -> bool:
     return True
 
 
+async def _leave(replica: Replica) -> None:
+    """Give back what this replica holds, so the others take it at once rather than after the lease."""
+    try:
+        await replica.leave()
+    except Exception as exc:  # noqa: BLE001 (the database is gone: the lease frees it all the same)
+        log.warning("could not give back this replica's work (%s); the others take it after the lease",
+                    type(exc).__name__)
+
+
 def _one_line(exc: Exception) -> str:
     text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
     return text[:200]
@@ -242,15 +257,23 @@ async def run(
         # machine); a worker thread does it now, while nobody waits.
         if warm_charts:
             warming = asyncio.create_task(asyncio.to_thread(charts.warm), name="warm-charts")
+        replica: Replica = app.bot_data["replica"]
+        # Alone: SQLite, or long polling (Telegram serves getUpdates to one process; PostgreSQL's instance lock
+        # holds the others off). Then whatever an earlier run held is free at once, not after the lease.
+        await replica.join(alone=not (webhook and settings.postgres_url is not None))
         async with app:
             await app.start()
             await intake.replay()
+            beating = asyncio.create_task(
+                keep_alive(replica, intake, app.bot_data["limiter"], app.bot_data["metrics"], stop), name="beat")
             server = _server(settings, app)
             if server is not None:
                 try:
                     await server.start()
                 except ListenFailed:
+                    stop.set()
                     await app.stop()  # nothing was taken in yet: what replay queued is still in the inbox
+                    await asyncio.gather(beating, return_exceptions=True)
                     raise
             polling = None
             if webhook:
@@ -269,8 +292,10 @@ async def run(
                 polling.cancel()  # an unconfirmed batch in flight is simply fetched again next time
                 await asyncio.gather(polling, return_exceptions=True)
             await app.stop()  # handles what is queued, then returns
+            await asyncio.gather(beating, return_exceptions=True)  # ends with `stop`
             if polling is not None:
                 await intake.confirm()
+            await _leave(replica)
     finally:
         if warming is not None:  # a thread cannot be cancelled: let it finish (a second at most)
             await asyncio.gather(warming, return_exceptions=True)

@@ -8,6 +8,11 @@ getUpdates confirm it. An update leaves the inbox in the transaction that marks 
 whatever is still there at start-up is handled again. An update already handled is not handed
 over again (checked when it is stored), and answers are idempotent by ask (the first answer wins),
 so a redelivery changes nothing.
+
+Several processes may share one inbox (replicas behind a webhook, on PostgreSQL): each person's updates are
+handled by one process at a time, in update_id order, whichever process stored them: the turns of
+bot/storage/inbox.py. A process hands over only the updates of turns it holds; `sweep` takes over the turns of
+processes that stopped beating, and gives this process's own let-go updates another try.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import asyncio
 import json
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from telegram import Update
@@ -25,8 +30,10 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.storage.batch import GroupCommit
-from bot.storage.inbox import Inbox
+from bot.storage.inbox import Inbox, Row
+from bot.storage.replicas import Replica
 from bot.tg.metrics import Metrics
+from bot.tg.ordering import update_key
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +43,35 @@ KEEP_HANDLED = timedelta(days=2)  # Telegram redelivers an unconfirmed update fo
 class Intake:
     """Long-polls getUpdates, stores each batch durably, then hands the updates to the Application."""
 
-    def __init__(self, app: Application, inbox: Inbox, *, clock: Callable[[], datetime], timeout: int,
-                 limit: int = 100, metrics: Metrics | None = None):
-        self.app, self.inbox, self.clock, self.metrics = app, inbox, clock, metrics
+    def __init__(self, app: Application, inbox: Inbox, replica: Replica, *, clock: Callable[[], datetime],
+                 timeout: int, limit: int = 100, metrics: Metrics | None = None):
+        self.app, self.inbox, self.replica, self.clock, self.metrics = app, inbox, replica, clock, metrics
         self.timeout, self.limit = timeout, limit
         self.offset: int | None = None
         self._queued: set[int] = set()  # ids handed over in this process, so a redelivery is not queued twice
-        self._done: GroupCommit[int] = GroupCommit(lambda ids: inbox.handled(ids, clock()))
+        self._turn_of: dict[int, str] = {}  # update id -> its turn, while it is being handled here
+        self._mine: dict[str, int] = {}  # turn -> how many of its updates are being handled here
+        self._done: GroupCommit[tuple[int, str | None]] = GroupCommit(self._record_done)
         self._accepting = asyncio.Lock()
 
     async def replay(self) -> int:
         """Queue the updates a previous run stored but did not finish; returns how many."""
         await self.inbox.prune(self.clock() - KEEP_HANDLED)
-        pending = await self.inbox.pending()
-        for _, payload in pending:
-            await self._hand_over(json.loads(payload))
-        if pending:
-            log.info("replaying %d updates received before the last stop", len(pending))
-        return len(pending)
+        count = await self.sweep()
+        if count:
+            log.info("replaying %d updates received before the last stop", count)
+        return count
+
+    async def sweep(self) -> int:
+        """Take the turns no live process holds, and queue their updates; returns how many were queued."""
+        old = await self.inbox.without_turn()
+        if old:
+            await self.inbox.set_turns([(uid, _turn(self.app, json.loads(payload), uid)) for uid, payload in old])
+        free = [t for t in await self.inbox.free_turns(self.replica.id, self.replica.alive_after())
+                if t not in self._mine]
+        if not free:
+            return 0
+        return await self._hand_over_rows(await self.inbox.take(free, self.replica.id, self.replica.alive_after()))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set. Network trouble is retried with back-off, never fatal."""
@@ -88,12 +106,11 @@ class Intake:
         if not raw:
             return 0
         raw = [u for u in raw if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
-        fresh = await self._store(raw)
+        mine = await self._store(raw)
         # Only now may the next getUpdates confirm them.
         if raw:
             self.offset = max(u["update_id"] for u in raw) + 1
-        for data in fresh:
-            await self._hand_over(data)
+        await self._hand_over_rows(mine)
         return len(raw)
 
     async def accept(self, update: dict) -> None:
@@ -101,27 +118,35 @@ class Intake:
         to acknowledge; if it raises, it was not stored and Telegram must deliver it again."""
         # One at a time: updates are queued in the order they were stored, as with getUpdates.
         async with self._accepting:
-            for data in await self._store([update]):
-                await self._hand_over(data)
+            await self._hand_over_rows(await self._store([update]))
 
-    async def _store(self, raw: list[dict]) -> list[dict]:
-        """Store the updates not seen before; returns those to handle."""
+    async def _store(self, raw: list[dict]) -> list[Row]:
+        """Store the updates not seen before; returns those this process is to handle now."""
         fresh = [u for u in raw if u["update_id"] not in self._queued]
         if not fresh:
             return []
         # A redelivery of an update handled before (the process died before confirming it) stops here.
-        todo = await self.inbox.store([(u["update_id"], json.dumps(u)) for u in fresh], self.clock())
-        return [u for u in fresh if u["update_id"] in todo]
+        rows = [(u["update_id"], _turn(self.app, u, u["update_id"]), json.dumps(u)) for u in fresh]
+        return await self.inbox.store(rows, self.clock(), self.replica.id, self.replica.alive_after())
 
-    async def _hand_over(self, data: dict) -> None:
-        update_id = data["update_id"]
+    async def _hand_over_rows(self, rows: list[Row]) -> int:
+        count = 0
+        for update_id, turn, payload in rows:
+            if update_id not in self._queued:
+                await self._hand_over(update_id, turn, json.loads(payload))
+                count += 1
+        return count
+
+    async def _hand_over(self, update_id: int, turn: str, data: dict) -> None:
         if update_id in self._queued:
             return
         self._queued.add(update_id)
+        self._turn_of[update_id] = turn
+        self._mine[turn] = self._mine.get(turn, 0) + 1
         if self.metrics is not None:
             self.metrics.arrived(update_id)
         if len(self._queued) > 100_000:  # bounded: dedup across restarts is the database's job
-            self._queued = set(sorted(self._queued)[-50_000:])
+            self._queued = set(sorted(self._queued)[-50_000:]) | set(self._turn_of)
         try:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # noqa: BLE001 (any shape Telegram may send that this version cannot read)
@@ -130,11 +155,33 @@ class Intake:
             return
         await self.app.update_queue.put(update)
 
+    def _finished(self, update_id: int) -> str | None:
+        """Count the update out of its turn; returns the turn if it was the last of it being handled here."""
+        turn = self._turn_of.pop(update_id, None)
+        if turn is None:
+            return None
+        left = self._mine.get(turn, 1) - 1
+        if left > 0:
+            self._mine[turn] = left
+            return None
+        self._mine.pop(turn, None)
+        return turn
+
     async def done(self, update_id: int) -> None:
         """The update is handled: record it (many handlers' records share one transaction)."""
-        await self._done.write(update_id)
+        await self._done.write((update_id, self._finished(update_id)))
         if self.metrics is not None:
             self.metrics.finished(update_id)
+
+    def let_go(self, update_id: int) -> None:
+        """The update could not be recorded (the database went away while it was handled): it stays in the inbox,
+        and the next sweep hands it over again, a few seconds on."""
+        self._finished(update_id)
+        self._queued.discard(update_id)
+
+    async def _record_done(self, items: Sequence[tuple[int, str | None]]) -> None:
+        # Updates of a turn that arrived while its last one here was being recorded come back: handled next.
+        await self._hand_over_rows(await self.inbox.handled(items, self.clock(), self.replica.id))
 
     async def confirm(self) -> None:
         """Confirm everything fetched so far (at shutdown, once the queue is handled)."""
@@ -143,6 +190,15 @@ class Intake:
                 await self.app.bot.get_updates(offset=self.offset, limit=1, timeout=0)
             except TelegramError as exc:
                 log.info("could not confirm the last updates (%s); they will be deduplicated next time", exc)
+
+
+def _turn(app: Application, data: dict, update_id: int) -> str:
+    """The line an update waits in: its user's, else its chat's, else its own."""
+    try:
+        key = update_key(Update.de_json(data, app.bot))
+    except Exception:  # noqa: BLE001 (unreadable: it is skipped when handed over, on a line of its own)
+        key = None
+    return f"{key[0]}:{key[1]}" if key is not None else f"update:{update_id}"
 
 
 def _seconds(value) -> float:

@@ -3,6 +3,10 @@
 AIORateLimiter spaces sends overall (~30/s) and per group (20/min) and retries a 429 after its
 retry_after, but it has no limit for a single private chat, where Telegram asks for at most one
 message per second. A person flooding the bot must not make it flood them back.
+
+Several replicas share the bot's limits by each taking its share of the overall and per-group rates (`share`,
+from the count of live replicas in the database): no shared counter to update on every send. A private chat
+keeps one message per second in each replica: a person's updates are handled by one replica at a time.
 """
 
 from __future__ import annotations
@@ -20,10 +24,28 @@ _IDLE_CHAT = 60.0  # seconds after which a chat's limiter is forgotten (it would
 class ChatRateLimiter(AIORateLimiter):
     """AIORateLimiter with a one-message-per-second bucket for every private chat."""
 
-    def __init__(self, *, per_chat_per_second: float = PER_CHAT_PER_SECOND, **kwargs: Any):
-        super().__init__(**kwargs)
+    def __init__(self, *, per_chat_per_second: float = PER_CHAT_PER_SECOND, overall_max_rate: float = 1,
+                 overall_time_period: float = 1, group_max_rate: float = 20, group_time_period: float = 60,
+                 **kwargs: Any):
+        super().__init__(overall_max_rate=overall_max_rate, overall_time_period=overall_time_period,
+                         group_max_rate=group_max_rate, group_time_period=group_time_period, **kwargs)
         self._per_chat = per_chat_per_second
         self._chats: dict[int, tuple[AsyncLimiter, float]] = {}
+        self._full = (overall_max_rate, overall_time_period, group_max_rate)
+        self.replicas = 1
+
+    def share(self, replicas: int) -> None:
+        """Take 1/`replicas` of the overall and per-group rates (all of them again when alone)."""
+        replicas = max(1, replicas)
+        if replicas == self.replicas:
+            return
+        self.replicas = replicas
+        overall_max, overall_period, group_max = self._full
+        # New limiters rather than changed ones: aiolimiter has no public way to change a rate. Sends waiting on
+        # the old ones finish at the old pace, a second at most.
+        self._base_limiter = AsyncLimiter(overall_max, overall_period * replicas)
+        self._group_max_rate = max(1.0, group_max / replicas)
+        self._group_limiters = {}
 
     def _limiter(self, chat_id: int) -> AsyncLimiter:
         now = time.monotonic()

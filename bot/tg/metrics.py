@@ -32,6 +32,9 @@ class Metrics:
                                   registry=self.registry)
         self.pushes = Counter("mlsquiz_pushes", "Daily drill pushes, by what happened to them", ["status"],
                               registry=self.registry)
+        self.replicas = Gauge("mlsquiz_replicas_alive", "Replicas beating on this database, this one included "
+                              "(each sends at most its share of the bot's rate)", registry=self.registry)
+        self.replicas.set(1)
         self._arrived: dict[int, float] = {}
 
     def arrived(self, update_id: int) -> None:

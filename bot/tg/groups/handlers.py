@@ -279,13 +279,17 @@ class RoundRunner:
         self.busy.add(round_id)
         self.app.create_task(self._drive(round_id), name=f"round-{round_id}")
 
-    def _hold(self):
+    async def _hold(self):
+        """When the oldest update not yet handled arrived, in any replica (it waits in the inbox until handled):
+        a press that came in time may be among them, so no question that closed after it is closed yet."""
+        _, oldest = await self.app.bot_data["intake"].inbox.depth()
         processor = self.app.update_processor
-        return processor.oldest_in_progress() if isinstance(processor, PerUserOrder) else None
+        here = processor.oldest_in_progress() if isinstance(processor, PerUserOrder) else None
+        return min((t for t in (oldest, here) if t is not None), default=None)
 
     async def _drive(self, round_id: int) -> None:
         try:
-            while (step := await self.svc.step(round_id, self._hold())) is not None:
+            while (step := await self.svc.step(round_id, await self._hold())) is not None:
                 if not await self._do(step):
                     break
         except Exception:
@@ -338,7 +342,7 @@ class RoundRunner:
         return False
 
     async def tick(self) -> None:
-        for round_id in await self.svc.due(self._hold()):
+        for round_id in await self.svc.due(await self._hold()):
             self.kick(round_id)
         posts = await self.svc.weekly_due()
         if posts:

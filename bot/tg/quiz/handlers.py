@@ -286,6 +286,7 @@ async def mark_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     unsettled: set[int] = context.application.bot_data.setdefault("unsettled", set())
     if update.update_id in unsettled:  # the database went away while it was handled: it stays in the inbox
         unsettled.discard(update.update_id)
+        context.application.bot_data["intake"].let_go(update.update_id)  # tried again by the next sweep
         return
     await context.application.bot_data["intake"].done(update.update_id)
 
@@ -299,7 +300,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.error("update %s failed", update_id, exc_info=error)
     if isinstance(error, CONNECTION_ERRORS) and update_id is not None:
-        # Not marked handled: it stays in the inbox and is handled again at the next start.
+        # Not marked handled: it stays in the inbox and is handled again a few seconds on (bot/tg/fleet.py).
         context.application.bot_data.setdefault("unsettled", set()).add(update_id)
     if not isinstance(update, Update) or update.effective_chat is None:
         return

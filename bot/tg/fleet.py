@@ -1,0 +1,40 @@
+"""This process as one of the bot's replicas: its heartbeat, its share of Telegram's limits, and the sweep that
+takes over the updates of replicas that stopped (bot/storage/replicas.py, bot/tg/intake.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.storage.replicas import BEAT, Replica
+from bot.tg.intake import Intake
+from bot.tg.limits import ChatRateLimiter
+from bot.tg.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+async def keep_alive(replica: Replica, intake: Intake, limiter: ChatRateLimiter | None, metrics: Metrics,
+                     stop: asyncio.Event, every: float = BEAT) -> None:
+    """Until `stop`: beat, take this replica's share of the limits, and sweep up updates nobody alive holds."""
+    failing = False
+    while not stop.is_set():
+        try:
+            replicas = await replica.beat()
+            metrics.replicas.set(replicas)
+            if limiter is not None and replicas != limiter.replicas:
+                log.info("%d replicas alive: this one sends at most 1/%d of the bot's rate", replicas, replicas)
+                limiter.share(replicas)
+            if taken := await intake.sweep():
+                log.info("queued %d waiting updates that no live replica was handling", taken)
+            if failing:
+                log.info("the database answers again")
+            failing = False
+        except Exception as exc:  # noqa: BLE001 (the database away for a moment: beat again next time)
+            if not failing:
+                log.warning("heartbeat failed (%s); retrying every %.0f s", type(exc).__name__, every)
+            failing = True
+        try:
+            await asyncio.wait_for(stop.wait(), every)
+        except TimeoutError:
+            pass
