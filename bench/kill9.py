@@ -4,6 +4,7 @@
     .venv/bin/python bench/kill9.py --kills 3 --users 6 --streak-users 3 --seed 1   # the CI version
     .venv/bin/python bench/kill9.py --faults 4              # plus 4 Bot API errors a second (429 and 5xx)
     .venv/bin/python bench/kill9.py --contend 2             # while 2 processes spin the CPUs (a busy machine)
+    .venv/bin/python bench/kill9.py --replicas 2            # PostgreSQL, 2 webhook replicas, one killed each time
 
 The bot runs as its own process (`python -m bot`, a real SQLite file) against the Bot API stand-in
 in this process. Simulated users loop through /quiz questions (tap an option, tick + Submit, or
@@ -12,6 +13,11 @@ today's daily drill pushed at start. The bot is killed with SIGKILL after a rand
 load, 20 times, and started again each time; users keep tapping while it is down. With
 --faults N the stand-in also answers about N calls a second (sends, edits, callback answers)
 with 429 retry_after=1, 500, 502 or 503.
+
+With --replicas N (PostgreSQL: a server started for the run, fsync on) N bot processes run in webhook mode
+on one database; updates are posted to them as Telegram would: a chat's next update once the last one got
+its 200, to a replica picked at random (another one if that one refuses or is down). Each kill takes one
+replica at random; it is started again while the others carry on.
 
 Afterwards the database is checked against what the stand-in saw the bot tell users (a verdict —
 "✅ Right!" / "❌ Not quite" in a callback answer, an edited question or a reply — is an
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -74,7 +81,7 @@ def streak_zone(now: datetime) -> str:
                 if 2 <= now.astimezone(ZoneInfo(f"Etc/GMT{o:+d}")).hour <= 21)
 
 
-async def seed_streak_users(db_path: Path, user_ids: list[int], rng: random.Random) -> str:
+async def seed_streak_users(db_path: Path, user_ids: list[int], rng: random.Random, url: str | None = None) -> str:
     """Users who met their daily goal on each of the last SEEDED_DAYS days (through the real services),
     subscribed to a drill that fell due a minute ago. Returns their time zone."""
     from bot.content import QuestionType
@@ -89,7 +96,12 @@ async def seed_streak_users(db_path: Path, user_ids: list[int], rng: random.Rand
     at = (now.astimezone(ZoneInfo(zone)) - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
     bank = load_bank(REPO_ROOT / "content")
     clock_at = [now - timedelta(days=SEEDED_DAYS + 1)]
-    db = await Database.open(db_path)
+    if url is not None:
+        from bot.storage.postgres import PostgresDatabase
+
+        db = await PostgresDatabase.open(url, exclusive=False)
+    else:
+        db = await Database.open(db_path)
     await db.migrate()
     repo = Repo(db)
     quiz = QuizService(bank, repo, default_tz=zone, clock=lambda: clock_at[0], rng=rng)
@@ -144,6 +156,8 @@ class Users:
         self.submit: dict[int, tuple[Call, str]] = {}
         self.told_streak: dict[int, int] = {}
         self.drills_received: Counter[int] = Counter()
+        self.shown: Counter[int] = Counter()  # ask id -> new messages showing it
+        self.resumes: Counter[int] = Counter()  # user -> "continue today's drill" taps (each may show one again)
         self.sent_updates = 0
         self.tasks: set[asyncio.Task] = set()
 
@@ -206,6 +220,10 @@ class Users:
         if call.method not in ("sendMessage", "editMessageText"):
             return
         plain, data = call.plain, [b["callback_data"] for b in call.buttons()]
+        if call.method == "sendMessage":
+            for ask_id in {int(d.split(":")[1]) for d in data if d[:2] in ("a:", "t:", "s:") and d.count(":") >= 1
+                           and d.split(":")[1].isdigit()}:
+                self.shown[ask_id] += 1
         report = [int(d.split(":")[1]) for d in data if d.startswith("rp:")]
         verdict = VERDICT.search(plain)
         if report and verdict:  # an answer's verdict
@@ -252,6 +270,7 @@ class Users:
             self._later(self.standin.send_text(uid, self.rng.choice(["random cut forest", "xgboost", "k-means"])))
             return
         if "dr" in data:  # /daily with today's drill unfinished: continue it
+            self.resumes[uid] += 1
             self._later(self.standin.tap(uid, call, "dr"))
             return
         if any(d.startswith("d:") for d in data):  # /daily without an open drill
@@ -269,13 +288,13 @@ class Users:
 
 
 class Bot:
-    def __init__(self, standin: StandIn, db: Path, log: Path):
-        self.standin, self.db, self.log = standin, db, log
+    def __init__(self, standin: StandIn, db: Path, log: Path, url: str | None = None, port: int | None = None):
+        self.standin, self.db, self.log, self.url, self.port = standin, db, log, url, port
         self.proc: subprocess.Popen | None = None
         self.ready = asyncio.Event()
 
-    def on_call(self, call: Call) -> None:
-        if call.method == "setMyCommands":
+    def on_call(self, call: Call, pid: int | None = None) -> None:
+        if call.method == ("setWebhook" if self.port else "setMyCommands"):
             self.ready.set()
 
     async def start(self) -> None:
@@ -283,6 +302,11 @@ class Bot:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "MLSQUIZ_"))}
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=self.standin.url, MLSQUIZ_DB=str(self.db),
                    MLSQUIZ_LOG_LEVEL="INFO", MLSQUIZ_SENDS_PER_SECOND="1000")
+        if self.url is not None:
+            env.update(MLSQUIZ_DATABASE_URL=self.url)
+        if self.port is not None:
+            env.update(MLSQUIZ_WEBHOOK_URL=HOOK, MLSQUIZ_WEBHOOK_SECRET=SECRET, MLSQUIZ_WEBHOOK_LISTEN="127.0.0.1",
+                       MLSQUIZ_WEBHOOK_PORT=str(self.port), MLSQUIZ_REPLICA_LEASE="3")
         with self.log.open("ab") as err:
             self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env,
                                          stdout=subprocess.DEVNULL, stderr=err)
@@ -299,12 +323,89 @@ class Bot:
         return await asyncio.to_thread(self.proc.wait, 60)
 
 
+HOOK, SECRET = "https://bot.example.org/hook", "kill9-secret"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Telegram:
+    """Posts updates to the replicas' webhooks as Telegram does: a chat's updates one at a time, each until some
+    replica answers 200 (a replica picked at random; another after a refusal or a dropped connection)."""
+
+    def __init__(self, bots: list[Bot], rng: random.Random):
+        self.bots, self.rng = bots, rng
+        self.chats: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.http = None
+        self.retries = 0
+        self.ids = itertools.count(1)
+
+    async def push(self, update: dict) -> dict:
+        import aiohttp
+
+        if self.http is None:
+            self.http = aiohttp.ClientSession()
+        update = {"update_id": next(self.ids), **update}  # Telegram numbers them as they arrive
+        chat = _chat_of(update)
+        async with self.chats[chat]:
+            while True:
+                bot = self.rng.choice(self.bots)
+                try:
+                    async with self.http.post(f"http://127.0.0.1:{bot.port}/hook", data=json.dumps(update),
+                                              headers={"X-Telegram-Bot-Api-Secret-Token": SECRET,
+                                                       "Content-Type": "application/json"}) as r:
+                        await r.read()
+                        if r.status == 200:
+                            return update
+                except (TimeoutError, aiohttp.ClientError):
+                    pass
+                self.retries += 1
+                await asyncio.sleep(0.05)
+
+    async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+
+
+def _chat_of(update: dict) -> int:
+    body = update.get("message") or update.get("callback_query", {}).get("message") or {}
+    return int(body.get("chat", {}).get("id", 0))
+
+
 # --- checks ------------------------------------------------------------------------------------
 
 
-def check(db_path: Path, users: Users, streak_ids: list[int], log_text: str, since: datetime) -> dict:
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
+def _connect(db_path: Path, url: str | None):
+    if url is None:
+        conn = sqlite3.connect(db_path)
+        conn.row_factory = sqlite3.Row
+        return conn
+    import psycopg
+    from psycopg.rows import dict_row
+
+    from bot.storage.dialect import pyformat
+
+    class Conn:  # sqlite3's shape on PostgreSQL: `?` parameters, rows by column name
+        def __init__(self):
+            self.pg = psycopg.connect(url, row_factory=dict_row, autocommit=True)
+
+        def execute(self, sql: str, params=()):
+            return self.pg.execute(pyformat(sql), params)
+
+        def close(self):
+            self.pg.close()
+
+    return Conn()
+
+
+def check(db_path: Path, users: Users, streak_ids: list[int], log_text: str, since: datetime,
+          url: str | None = None) -> dict:
+    conn = _connect(db_path, url)
     tz = {r["id"]: ZoneInfo(r["tz"]) for r in conn.execute("SELECT id, tz FROM users")}
     answered = conn.execute(
         "SELECT id, user_id, question_id, correct, answered_at, answer_update FROM asks WHERE status = 'answered'"
@@ -323,7 +424,7 @@ def check(db_path: Path, users: Users, streak_ids: list[int], log_text: str, sin
     per_day: Counter[tuple[int, str]] = Counter()
     right_per_day: Counter[tuple[int, str]] = Counter()
     for r in answered:
-        day = datetime.fromisoformat(r["answered_at"]).astimezone(tz[r["user_id"]]).date().isoformat()
+        day = datetime.fromisoformat(str(r["answered_at"])).astimezone(tz[r["user_id"]]).date().isoformat()
         per_day[(r["user_id"], day)] += 1
         right_per_day[(r["user_id"], day)] += r["correct"]
     days = {(r["user_id"], r["day"]): r for r in conn.execute("SELECT * FROM days")}
@@ -353,7 +454,12 @@ def check(db_path: Path, users: Users, streak_ids: list[int], log_text: str, sin
             v["streak broken"].append((uid, s_asks.current, expected))
         if uid in users.told_streak and users.told_streak[uid] != s_table.current:
             v["told streak differs"].append((uid, users.told_streak[uid], s_table.current))
-    inbox = conn.execute("SELECT COUNT(*) FROM inbox").fetchone()[0]
+    inbox = conn.execute("SELECT COUNT(*) AS n FROM inbox").fetchone()["n"]
+    # A drill pushed twice: two messages carrying the same push's first question (a replica died between
+    # Telegram accepting it and recording it sent, and another sent it again).
+    pushed = [(r["user_id"], r["ask_id"]) for r in
+              conn.execute("SELECT user_id, ask_id FROM pushes WHERE kind = 'drill' AND ask_id IS NOT NULL")]
+    v["push sent twice"] += [a for u, a in pushed if users.shown[a] - users.resumes[u] > 1]
     if inbox:
         v["inbox not empty"].append(inbox)
     # A handler that gave up after Telegram kept failing (--faults) logs a telegram.error; anything else is a bug.
@@ -393,7 +499,7 @@ def inject(standin: StandIn, rng: random.Random, per_second: float, seconds: flo
 
 
 async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float, max_up: float,
-              keep: Path | None = None, faults: float = 0.0) -> int:
+              keep: Path | None = None, faults: float = 0.0, replicas: int = 1) -> int:
     rng = random.Random(seed)
     quiz_ids = list(range(QUIZ_BASE, QUIZ_BASE + n_users))
     streak_ids = list(range(STREAK_BASE, STREAK_BASE + n_streak))
@@ -402,27 +508,43 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
     standin.delay = 0.005  # a little network: some replies are in flight at a kill
     standin.refuse_unmodified = True  # as Telegram: a replayed verdict edit changes nothing a user sees
     await standin.start()
+    server, url, telegram = None, None, None
+    if replicas > 1:
+        from tests.pg import PgServer
+
+        server = PgServer(durable=True).start()
+        url = server.fresh_database()
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        db, log = Path(tmp) / "kill9.sqlite3", Path(tmp) / "bot.log"
-        await seed_streak_users(db, streak_ids, random.Random(seed))
+        db = Path(tmp) / "kill9.sqlite3"
+        await seed_streak_users(db, streak_ids, random.Random(seed), url)
         since = datetime.now(UTC)
         users = Users(standin, quiz_ids + streak_ids, rng)
-        bot = Bot(standin, db, log)
+        bots = [Bot(standin, db, Path(tmp) / f"bot{i}.log", url, _free_port() if replicas > 1 else None)
+                for i in range(replicas)]
+        if replicas > 1:
+            telegram = Telegram(bots, rng)
+            standin.push = telegram.push  # type: ignore[method-assign]
+        starting: list[Bot] = []
 
         def on_call(call: Call) -> None:
-            bot.on_call(call)
+            if starting:
+                starting[0].on_call(call)
             users.on_call(call)
+
+        async def start(bot: Bot) -> None:
+            starting[:] = [bot]
+            await bot.start()
+            starting.clear()
 
         standin.on_call = on_call
         up_for: list[float] = []
+        rcs: list[int] = []
         try:
-            for i in range(kills + 1):
-                await bot.start()
-                if i == 0:
-                    users.start()
-                if i == kills:
-                    break
+            for bot in bots:
+                await start(bot)
+            users.start()
+            for _ in range(kills):
                 up = rng.uniform(min_up, max_up)
                 deadline = time.monotonic() + up
                 while time.monotonic() < deadline:
@@ -430,9 +552,11 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
                     users.kick_idle()
                     if faults and len(standin.fail_next) < 10 * faults:
                         inject(standin, rng, faults, 0.5)
-                bot.kill9()
+                victim = rng.choice(bots)
+                victim.kill9()
                 up_for.append(up)
                 await asyncio.sleep(rng.uniform(0, 0.5))  # users keep tapping while it is down
+                await start(victim)
             # Let everyone finish: a few more seconds of load, then no new updates and a quiet stand-in.
             for _ in range(10):
                 await asyncio.sleep(0.5)
@@ -444,24 +568,31 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
                 await asyncio.sleep(0.25)
                 if standin.sends != sends or users.tasks:
                     quiet_since, sends = time.monotonic(), standin.sends
-            rc = await bot.terminate()
+            rcs = [await bot.terminate() for bot in bots]
         finally:
-            if bot.proc is not None and bot.proc.poll() is None:
-                bot.proc.kill()
+            for bot in bots:
+                if bot.proc is not None and bot.proc.poll() is None:
+                    bot.proc.kill()
+            if telegram is not None:
+                await telegram.close()
             await standin.stop()
-        log_text = log.read_text(errors="replace")
-        result = check(db, users, streak_ids, log_text, since)
+        log_text = "\n".join(bot.log.read_text(errors="replace") for bot in bots if bot.log.exists())
+        result = check(db, users, streak_ids, log_text, since, url)
+        if server is not None:
+            server.stop()
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
-            for f in (db, log):
-                f.replace(keep / f.name)
+            for f in (db, *(bot.log for bot in bots)):
+                if f.exists():
+                    f.replace(keep / f.name)
         replayed = sum(int(m) for m in re.findall(r"replaying (\d+) updates", log_text))
     elapsed = time.monotonic() - t0
     violations = result["violations"]
-    if rc != 0:
-        violations["clean stop"] = [rc]
+    if any(rcs):
+        violations["clean stop"] = rcs
     rows = [
-        ("kills (SIGKILL, then restart)", kills),
+        ("replicas (webhook mode, PostgreSQL)" if replicas > 1 else "processes (long polling, SQLite)", replicas),
+        ("kills (SIGKILL of one, then restart)", kills),
         ("seconds up before each kill", f"{min(up_for, default=0):.1f}-{max(up_for, default=0):.1f}"),
         ("users (quiz + streak)", f"{n_users} + {n_streak}"),
         ("updates sent by users", users.sent_updates),
@@ -471,6 +602,7 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
         ("answered but verdict not seen", result["answered_not_acknowledged"]),
         ("verdict shown twice for one ask (edit / new message)",
          f"{result['told_twice']} ({users.repeated_by['editMessageText']} / {users.repeated_by['sendMessage']})"),
+        ("webhook posts refused or dropped, posted again", telegram.retries if telegram else "-"),
         ("Bot API errors served: 429 / 5xx", f"{sum(1 for _, st in standin.failures_served if st == 429)} / "
                                              f"{sum(1 for _, st in standin.failures_served if st >= 500)}"),
         ("handlers that gave up on Telegram", result["gave_up"]),
@@ -478,6 +610,7 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
         ("streak users with today's goal done", f"{result['streak_users_done_today']}/{n_streak}"),
         ("streaks told in drill summaries", len(users.told_streak)),
         ("acknowledged answers lost", len(violations.get("lost", []))),
+        ("drill pushes sent twice", len(violations.get("push sent twice", []))),
         ("answers counted twice", sum(len(violations.get(k, [])) for k in
                                       ("day counter off", "card reviews off", "update counted twice"))),
         ("streaks wrong", sum(len(violations.get(k, [])) for k in
@@ -503,6 +636,8 @@ def main() -> None:
     parser.add_argument("--max-up", type=float, default=6.0)
     parser.add_argument("--faults", type=float, default=0.0, help="Bot API errors (429, 5xx) served per second")
     parser.add_argument("--keep", type=Path, default=None, help="move the database and the bot's log here afterwards")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="more than 1: that many webhook replicas on a PostgreSQL server started for the run")
     parser.add_argument("--contend", type=int, default=0,
                         help="processes that spin a CPU each for the whole run: races show up on a busy machine")
     args = parser.parse_args()
@@ -511,7 +646,7 @@ def main() -> None:
     spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.contend)]
     try:
         code = asyncio.run(run(args.kills, args.users, args.streak_users, seed, args.min_up, args.max_up, args.keep,
-                               args.faults))
+                               args.faults, args.replicas))
     finally:
         for spinner in spinners:
             spinner.kill()

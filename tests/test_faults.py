@@ -252,18 +252,25 @@ async def test_write_lock_held_10s_answer_waits_and_counts_then_drills_go_out(tm
 # --- kill -9 under load (a short bench/kill9.py) --------------------------------------------------------
 
 
-@pytest.mark.sqlite_only  # bench/kill9.py reads the SQLite file to count; on PostgreSQL it is issue #17's 2-replica run
 def test_kill9_under_load_short_run_loses_and_doubles_nothing():
+    """SQLite: one long-polling process, killed and restarted. PostgreSQL: two webhook replicas on one database,
+    one of them killed each time while the other carries on (bench/kill9.py --replicas 2)."""
+    from tests.conftest import BACKEND
+
+    replicas = ["--replicas", "2"] if BACKEND["name"] == "postgresql" else []
     out = subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "kill9.py"), "--kills", "3", "--users", "6",
-                          "--streak-users", "3", "--seed", "11", "--min-up", "1.5", "--max-up", "3"],
+                          "--streak-users", "3", "--seed", "11", "--min-up", "1.5", "--max-up", "3", *replicas],
                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=240)
     print(out.stdout)
     assert out.returncode == 0, out.stdout + out.stderr
     table = dict(line.rsplit("  ", 1) for line in out.stdout.splitlines() if "  " in line)
     row = {k.strip(): v.strip() for k, v in table.items()}
-    assert row["kills (SIGKILL, then restart)"] == "3"
+    assert row["kills (SIGKILL of one, then restart)"] == "3"
     assert int(row["acknowledged answers (verdict seen)"]) > 0
     assert row["acknowledged answers lost"] == row["answers counted twice"] == row["streaks wrong"] == "0"
+    assert row["drill pushes sent twice"] == "0"
+    if replicas:
+        assert row["replicas (webhook mode, PostgreSQL)"] == "2"
 
 
 # --- an answer committed, then the process died before replying ------------------------------------------

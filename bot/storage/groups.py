@@ -185,9 +185,11 @@ class GroupRepo:
         try:
             async with self.db.tx() as conn:
                 cur = await conn.execute(
-                    "INSERT INTO rounds (chat_id, started_by, topic, questions, orders, seconds, started_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    (chat_id, started_by, topic, json.dumps(questions), json.dumps(orders), seconds, _iso(now)),
+                    # Its first question is this replica's to post, after the "round started" it posts now.
+                    "INSERT INTO rounds (chat_id, started_by, topic, questions, orders, seconds, started_at, "
+                    "sending_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (chat_id, started_by, topic, json.dumps(questions), json.dumps(orders), seconds, _iso(now),
+                     self.replica.id),
                 )
                 return int((await cur.fetchone())[0])
         except INTEGRITY_ERRORS:
@@ -325,6 +327,8 @@ class GroupRepo:
                     taken.add(key)
             if not accepted:
                 return outcome
+            # Rows locked in one order (by user) by every replica's batch: two batches never wait on each other.
+            accepted.sort(key=lambda x: (x[1].user_id, x[1].round_id, x[1].position))
             # A player who never opened a private chat is a user too (chat_id stays NULL until /start).
             await conn.executemany(
                 "INSERT INTO users (id, chat_id, first_name, tz, created_at) VALUES (?, NULL, ?, ?, ?) "

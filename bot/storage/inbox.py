@@ -19,7 +19,7 @@ from bot.storage.db import Conn, Database
 from bot.storage.replicas import ALIVE
 from bot.storage.repo import iso
 
-Row = tuple[int, str, str]  # update_id, turn, the update as JSON
+Row = tuple[int, str, str, str]  # update_id, turn, the update as JSON, when it was stored (ISO)
 
 # Take a turn nobody alive holds (or keep one this process holds). The upsert locks the turn's row either way.
 _TAKE = ("INSERT INTO turns (turn, holder) VALUES (?, ?) ON CONFLICT (turn) DO UPDATE SET holder = excluded.holder "  # noqa: S608 (ALIVE is a constant; values bound)
@@ -30,10 +30,12 @@ class Inbox:
     def __init__(self, db: Database):
         self.db = db
 
-    async def store(self, updates: Sequence[Row], now: datetime, me: str, alive_after: str) -> list[Row]:
-        """Keep each update durably unless it was handled before, and take the turns they belong to where nobody
-        alive holds them. Returns what this process is to handle, oldest first: the updates of the turns it
-        holds, earlier ones included. The rest wait for their turn's holder."""
+    async def store(self, updates: Sequence[tuple[int, str, str]], now: datetime, me: str, alive_after: str,
+                    *, shared: bool = True) -> list[Row]:
+        """Keep each (update_id, turn, JSON) durably unless it was handled before. Returns what this process is to
+        handle now, oldest first. `shared` (replicas): only the updates of turns it holds or takes now (nobody
+        alive holds them), earlier ones of those turns included; the rest wait for their turn's holder. Alone:
+        every update stored, as the process orders each person's updates itself."""
         ids = [uid for uid, _, _ in updates]
         marks = ",".join("?" * len(ids))
         async with self.db.tx() as conn:
@@ -46,7 +48,26 @@ class Inbox:
                 "INSERT INTO inbox (update_id, turn, payload, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 [(uid, turn, payload, iso(now)) for uid, turn, payload in fresh],
             )
+            if not shared:
+                return [(uid, turn, payload, iso(now)) for uid, turn, payload in fresh]
+            if fresh:
+                # Another replica may have handled one of them while this insert waited for its transaction (a
+                # redelivery): this statement sees what it committed.
+                marks = ",".join("?" * len(fresh))
+                async with conn.execute(
+                    f"DELETE FROM inbox WHERE update_id IN ({marks}) AND update_id IN "  # noqa: S608
+                    "(SELECT update_id FROM processed_updates) RETURNING update_id", [uid for uid, _, _ in fresh]
+                ) as cur:
+                    gone = {r[0] for r in await cur.fetchall()}
+                fresh = [row for row in fresh if row[0] not in gone]
             return await _take(conn, sorted({turn for _, turn, _ in fresh}), me, alive_after)
+
+    async def waiting(self, limit: int = 500) -> list[Row]:
+        """The updates stored and not handled, oldest first (a process alone on its database handles them all)."""
+        async with self.db.read() as conn, conn.execute(
+            "SELECT update_id, turn, payload, received_at FROM inbox ORDER BY update_id LIMIT ?", (limit,)
+        ) as cur:
+            return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
 
     async def take(self, turns: Sequence[str], me: str, alive_after: str) -> list[Row]:
         """Take these turns where nobody alive holds them; returns their updates, oldest first."""
@@ -120,13 +141,18 @@ async def _take(conn: Conn, turns: Sequence[str], me: str, alive_after: str) -> 
     rows: list[Row] = []
     for turn in turns:  # sorted by the callers: two processes lock turns in the same order, never in a cycle
         async with conn.execute(_TAKE, (turn, me, alive_after)) as cur:
-            if await cur.fetchone() is not None:
-                rows.extend(await _rows(conn, turn))
+            taken = await cur.fetchone() is not None
+        if taken:
+            found = await _rows(conn, turn)
+            if found:
+                rows.extend(found)
+            else:  # given back meanwhile, with nothing left: not held for nothing
+                await conn.execute("DELETE FROM turns WHERE turn = ? AND holder = ?", (turn, me))
     return sorted(rows)
 
 
 async def _rows(conn: Conn, turn: str) -> list[Row]:
     async with conn.execute(
-        "SELECT update_id, turn, payload FROM inbox WHERE turn = ? ORDER BY update_id", (turn,)
+        "SELECT update_id, turn, payload, received_at FROM inbox WHERE turn = ? ORDER BY update_id", (turn,)
     ) as cur:
-        return [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+        return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]

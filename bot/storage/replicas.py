@@ -63,7 +63,10 @@ class Replica:
     async def leave(self) -> None:
         """A clean stop: what this process still holds is free for the others at once."""
         async with self.db.tx() as conn:
-            await conn.execute("DELETE FROM turns WHERE holder = ?", (self.id,))
+            async with conn.execute("SELECT turn FROM turns WHERE holder = ? ORDER BY turn", (self.id,)) as cur:
+                held = [r[0] for r in await cur.fetchall()]
+            # One by one, in the order every replica locks turns in: never a lock cycle with another's take.
+            await conn.executemany("DELETE FROM turns WHERE turn = ? AND holder = ?", [(t, self.id) for t in held])
             await conn.execute("DELETE FROM replicas WHERE id = ?", (self.id,))
             # Long gone processes: kept a day for the logs' sake, then forgotten.
             await conn.execute("DELETE FROM replicas WHERE seen_at < ?", (iso(self.wall() - timedelta(days=1)),))

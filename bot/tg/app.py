@@ -259,20 +259,24 @@ async def run(
             warming = asyncio.create_task(asyncio.to_thread(charts.warm), name="warm-charts")
         replica: Replica = app.bot_data["replica"]
         # Alone: SQLite, or long polling (Telegram serves getUpdates to one process; PostgreSQL's instance lock
-        # holds the others off). Then whatever an earlier run held is free at once, not after the lease.
-        await replica.join(alone=not (webhook and settings.postgres_url is not None))
+        # holds the others off). Then whatever an earlier run held is free at once, not after the lease, and
+        # this process orders each person's updates itself; replicas share that through the database.
+        intake.shared = webhook and settings.postgres_url is not None
+        await replica.join(alone=not intake.shared)
+        beat = asyncio.Event()  # beats go on until this replica has given its work back, after `stop`
         async with app:
             await app.start()
             await intake.replay()
             beating = asyncio.create_task(
-                keep_alive(replica, intake, app.bot_data["limiter"], app.bot_data["metrics"], stop), name="beat")
+                keep_alive(replica, intake, app.bot_data["limiter"], app.bot_data["metrics"], beat), name="beat")
             server = _server(settings, app)
             if server is not None:
                 try:
                     await server.start()
                 except ListenFailed:
-                    stop.set()
+                    intake.closing = True
                     await app.stop()  # nothing was taken in yet: what replay queued is still in the inbox
+                    beat.set()
                     await asyncio.gather(beating, return_exceptions=True)
                     raise
             polling = None
@@ -286,15 +290,17 @@ async def run(
                      "webhook" if webhook else "long polling")
             await stop.wait()
             log.info("stopping: finishing the updates in progress")
+            intake.closing = True  # what arrives from now on (another replica's, for a turn held here) waits
             if server is not None:  # refused from now on: Telegram delivers them again, to another replica or us
                 await server.stop()
             if polling is not None:
                 polling.cancel()  # an unconfirmed batch in flight is simply fetched again next time
                 await asyncio.gather(polling, return_exceptions=True)
             await app.stop()  # handles what is queued, then returns
-            await asyncio.gather(beating, return_exceptions=True)  # ends with `stop`
             if polling is not None:
                 await intake.confirm()
+            beat.set()
+            await asyncio.gather(beating, return_exceptions=True)
             await _leave(replica)
     finally:
         if warming is not None:  # a thread cannot be cancelled: let it finish (a second at most)

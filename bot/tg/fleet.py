@@ -18,18 +18,22 @@ async def keep_alive(replica: Replica, intake: Intake, limiter: ChatRateLimiter 
                      stop: asyncio.Event, every: float = BEAT) -> None:
     """Until `stop`: beat, take this replica's share of the limits, and sweep up updates nobody alive holds."""
     failing = False
+    loop = asyncio.get_running_loop()
+    quiet_until = 0.0
     while not stop.is_set():
         try:
             replicas = await replica.beat()
+            if failing:
+                log.info("the database answers again")
+                # The others' beats failed too: give them a lease to beat again before taking their work.
+                quiet_until = loop.time() + replica.lease.total_seconds()
+            failing = False
             metrics.replicas.set(replicas)
             if limiter is not None and replicas != limiter.replicas:
                 log.info("%d replicas alive: this one sends at most 1/%d of the bot's rate", replicas, replicas)
                 limiter.share(replicas)
-            if taken := await intake.sweep():
+            if loop.time() >= quiet_until and (taken := await intake.sweep()):
                 log.info("queued %d waiting updates that no live replica was handling", taken)
-            if failing:
-                log.info("the database answers again")
-            failing = False
         except Exception as exc:  # noqa: BLE001 (the database away for a moment: beat again next time)
             if not failing:
                 log.warning("heartbeat failed (%s); retrying every %.0f s", type(exc).__name__, every)

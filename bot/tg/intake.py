@@ -38,6 +38,7 @@ from bot.tg.ordering import update_key
 log = logging.getLogger(__name__)
 
 KEEP_HANDLED = timedelta(days=2)  # Telegram redelivers an unconfirmed update for at most 24 hours
+GIVE_UP_AFTER = 5  # tries of an update whose database connection keeps failing (a query the server refuses)
 
 
 class Intake:
@@ -51,8 +52,15 @@ class Intake:
         self._queued: set[int] = set()  # ids handed over in this process, so a redelivery is not queued twice
         self._turn_of: dict[int, str] = {}  # update id -> its turn, while it is being handled here
         self._mine: dict[str, int] = {}  # turn -> how many of its updates are being handled here
+        self._received: dict[int, datetime] = {}  # update id -> when it was stored, while it is being handled
+        self._tries: dict[int, int] = {}  # update id -> times it was let go (its database connection failed)
+        self._unrecorded: set[int] = set()  # handled, but recording that failed: recorded again by the sweep
         self._done: GroupCommit[tuple[int, str | None]] = GroupCommit(self._record_done)
         self._accepting = asyncio.Lock()
+        # Replicas (webhook mode on PostgreSQL): each person's updates wait for their turn (bot/storage/inbox.py).
+        # Alone, this process orders them itself (bot/tg/ordering.py) and turns would only cost.
+        self.shared = False
+        self.closing = False  # stopping: nothing more is handed over; what is stored waits in the inbox
 
     async def replay(self) -> int:
         """Queue the updates a previous run stored but did not finish; returns how many."""
@@ -63,7 +71,16 @@ class Intake:
         return count
 
     async def sweep(self) -> int:
-        """Take the turns no live process holds, and queue their updates; returns how many were queued."""
+        """Queue what waits in the inbox with nobody handling it; returns how many were queued. Alone: whatever is
+        not being handled here. Replicas: the updates of turns no live process holds (the holder stopped
+        beating) and of this process's turns that it let go. First, records that failed are written again."""
+        for update_id in list(self._unrecorded):
+            await self.done(update_id)
+        if self.closing:
+            return 0
+        if not self.shared:
+            rows = [r for r in await self.inbox.waiting() if r[0] not in self._queued and r[1] not in self._mine]
+            return await self._hand_over_rows(rows)
         old = await self.inbox.without_turn()
         if old:
             await self.inbox.set_turns([(uid, _turn(self.app, json.loads(payload), uid)) for uid, payload in old])
@@ -72,6 +89,10 @@ class Intake:
         if not free:
             return 0
         return await self._hand_over_rows(await self.inbox.take(free, self.replica.id, self.replica.alive_after()))
+
+    def received_at(self, update_id: int) -> datetime | None:
+        """When an update being handled here was stored (by whichever replica took it in)."""
+        return self._received.get(update_id)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set. Network trouble is retried with back-off, never fatal."""
@@ -127,19 +148,20 @@ class Intake:
             return []
         # A redelivery of an update handled before (the process died before confirming it) stops here.
         rows = [(u["update_id"], _turn(self.app, u, u["update_id"]), json.dumps(u)) for u in fresh]
-        return await self.inbox.store(rows, self.clock(), self.replica.id, self.replica.alive_after())
+        return await self.inbox.store(rows, self.clock(), self.replica.id, self.replica.alive_after(),
+                                      shared=self.shared)
 
     async def _hand_over_rows(self, rows: list[Row]) -> int:
         count = 0
-        for update_id, turn, payload in rows:
-            if update_id not in self._queued:
-                await self._hand_over(update_id, turn, json.loads(payload))
+        for update_id, turn, payload, received_at in rows:
+            if update_id not in self._queued and not self.closing:
+                self._received[update_id] = datetime.fromisoformat(received_at)
+                self._hand_over(update_id, turn, json.loads(payload))
                 count += 1
         return count
 
-    async def _hand_over(self, update_id: int, turn: str, data: dict) -> None:
-        if update_id in self._queued:
-            return
+    def _hand_over(self, update_id: int, turn: str, data: dict) -> None:
+        # Never waits: it may run inside the recording of other updates (`_record_done`).
         self._queued.add(update_id)
         self._turn_of[update_id] = turn
         self._mine[turn] = self._mine.get(turn, 0) + 1
@@ -151,31 +173,49 @@ class Intake:
             update = Update.de_json(data, self.app.bot)
         except Exception as exc:  # noqa: BLE001 (any shape Telegram may send that this version cannot read)
             log.warning("update %s could not be read (%s); skipped", update_id, type(exc).__name__)
-            await self.done(update_id)
+            self.app.create_task(self.done(update_id), name=f"skip-{update_id}")
             return
-        await self.app.update_queue.put(update)
+        self.app.update_queue.put_nowait(update)  # unbounded
 
-    def _finished(self, update_id: int) -> str | None:
-        """Count the update out of its turn; returns the turn if it was the last of it being handled here."""
+    def _finished(self, update_id: int) -> None:
+        """Count the update out of its turn."""
+        self._received.pop(update_id, None)
         turn = self._turn_of.pop(update_id, None)
-        if turn is None:
-            return None
-        left = self._mine.get(turn, 1) - 1
-        if left > 0:
-            self._mine[turn] = left
-            return None
-        self._mine.pop(turn, None)
-        return turn
+        if turn is not None:
+            if self._mine.get(turn, 1) > 1:
+                self._mine[turn] -= 1
+            else:
+                self._mine.pop(turn, None)
+
+    def _last_of_turn(self, update_id: int) -> str | None:
+        """The update's turn if no other update of it is being handled here (then it is given back)."""
+        turn = self._turn_of.get(update_id)
+        return turn if self.shared and turn is not None and self._mine.get(turn, 0) <= 1 else None
 
     async def done(self, update_id: int) -> None:
         """The update is handled: record it (many handlers' records share one transaction)."""
-        await self._done.write((update_id, self._finished(update_id)))
+        try:
+            await self._done.write((update_id, self._last_of_turn(update_id)))
+        except Exception as exc:  # noqa: BLE001 (the database away: handled is handled; only the record is retried)
+            if update_id not in self._unrecorded:
+                log.warning("update %s handled but not recorded (%s); recording it again shortly", update_id,
+                            type(exc).__name__)
+            self._unrecorded.add(update_id)  # its turn stays held here until then: nobody handles it again
+            return
+        self._unrecorded.discard(update_id)
+        self._tries.pop(update_id, None)
+        self._finished(update_id)
         if self.metrics is not None:
             self.metrics.finished(update_id)
 
-    def let_go(self, update_id: int) -> None:
-        """The update could not be recorded (the database went away while it was handled): it stays in the inbox,
-        and the next sweep hands it over again, a few seconds on."""
+    async def let_go(self, update_id: int) -> None:
+        """The update failed because its database connection did: it stays in the inbox and the next sweep hands
+        it over again, a few seconds on. One that fails like this every time is given up after a few tries."""
+        tries = self._tries[update_id] = self._tries.get(update_id, 0) + 1
+        if tries >= GIVE_UP_AFTER:
+            log.error("update %s failed %d times over; given up", update_id, tries)
+            await self.done(update_id)
+            return
         self._finished(update_id)
         self._queued.discard(update_id)
 

@@ -221,7 +221,10 @@ async def on_group_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     round_id, position, shown = (int(context.match.group(i)) for i in (1, 2, 3))
     user = query.from_user
     processor = context.application.update_processor
-    received = processor.received_at(update.update_id) if isinstance(processor, PerUserOrder) else None
+    # Timed from when it was stored, by whichever replica: it may have waited for its turn since.
+    times = (context.application.bot_data["intake"].received_at(update.update_id),
+             processor.received_at(update.update_id) if isinstance(processor, PerUserOrder) else None)
+    received = min((t for t in times if t is not None), default=None)
     result = await service(context).answer(round_id, position, shown, user.id, user.first_name, update.update_id,
                                            received)
     text = {

@@ -286,7 +286,7 @@ async def mark_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     unsettled: set[int] = context.application.bot_data.setdefault("unsettled", set())
     if update.update_id in unsettled:  # the database went away while it was handled: it stays in the inbox
         unsettled.discard(update.update_id)
-        context.application.bot_data["intake"].let_go(update.update_id)  # tried again by the next sweep
+        await context.application.bot_data["intake"].let_go(update.update_id)  # tried again by the next sweep
         return
     await context.application.bot_data["intake"].done(update.update_id)
 
