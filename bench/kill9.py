@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import random
@@ -58,6 +57,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.webhooks import Telegram, free_port, webhook_env  # noqa: E402
 from bot.config import REPO_ROOT  # noqa: E402
 from bot.content import load_bank  # noqa: E402
 from bot.domain import streaks  # noqa: E402
@@ -305,8 +305,7 @@ class Bot:
         if self.url is not None:
             env.update(MLSQUIZ_DATABASE_URL=self.url)
         if self.port is not None:
-            env.update(MLSQUIZ_WEBHOOK_URL=HOOK, MLSQUIZ_WEBHOOK_SECRET=SECRET, MLSQUIZ_WEBHOOK_LISTEN="127.0.0.1",
-                       MLSQUIZ_WEBHOOK_PORT=str(self.port), MLSQUIZ_REPLICA_LEASE="3")
+            env.update(webhook_env(self.port))
         with self.log.open("ab") as err:
             self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env,
                                          stdout=subprocess.DEVNULL, stderr=err)
@@ -321,60 +320,6 @@ class Bot:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGTERM)
         return await asyncio.to_thread(self.proc.wait, 60)
-
-
-HOOK, SECRET = "https://bot.example.org/hook", "kill9-secret"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Telegram:
-    """Posts updates to the replicas' webhooks as Telegram does: a chat's updates one at a time, each until some
-    replica answers 200 (a replica picked at random; another after a refusal or a dropped connection)."""
-
-    def __init__(self, bots: list[Bot], rng: random.Random):
-        self.bots, self.rng = bots, rng
-        self.chats: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self.http = None
-        self.retries = 0
-        self.ids = itertools.count(1)
-
-    async def push(self, update: dict) -> dict:
-        import aiohttp
-
-        if self.http is None:
-            self.http = aiohttp.ClientSession()
-        update = {"update_id": next(self.ids), **update}  # Telegram numbers them as they arrive
-        chat = _chat_of(update)
-        async with self.chats[chat]:
-            while True:
-                bot = self.rng.choice(self.bots)
-                try:
-                    async with self.http.post(f"http://127.0.0.1:{bot.port}/hook", data=json.dumps(update),
-                                              headers={"X-Telegram-Bot-Api-Secret-Token": SECRET,
-                                                       "Content-Type": "application/json"}) as r:
-                        await r.read()
-                        if r.status == 200:
-                            return update
-                except (TimeoutError, aiohttp.ClientError):
-                    pass
-                self.retries += 1
-                await asyncio.sleep(0.05)
-
-    async def close(self) -> None:
-        if self.http is not None:
-            await self.http.close()
-
-
-def _chat_of(update: dict) -> int:
-    body = update.get("message") or update.get("callback_query", {}).get("message") or {}
-    return int(body.get("chat", {}).get("id", 0))
 
 
 # --- checks ------------------------------------------------------------------------------------
@@ -520,10 +465,10 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
         await seed_streak_users(db, streak_ids, random.Random(seed), url)
         since = datetime.now(UTC)
         users = Users(standin, quiz_ids + streak_ids, rng)
-        bots = [Bot(standin, db, Path(tmp) / f"bot{i}.log", url, _free_port() if replicas > 1 else None)
+        bots = [Bot(standin, db, Path(tmp) / f"bot{i}.log", url, free_port() if replicas > 1 else None)
                 for i in range(replicas)]
         if replicas > 1:
-            telegram = Telegram(bots, rng)
+            telegram = Telegram([bot.port for bot in bots if bot.port is not None], rng)
             standin.push = telegram.push  # type: ignore[method-assign]
         starting: list[Bot] = []
 
@@ -585,7 +530,7 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
             for f in (db, *(bot.log for bot in bots)):
                 if f.exists():
                     f.replace(keep / f.name)
-        replayed = sum(int(m) for m in re.findall(r"replaying (\d+) updates", log_text))
+        replayed = sum(int(m) for m in re.findall(r"(?:replaying|queued) (\d+) (?:waiting )?updates", log_text))
     elapsed = time.monotonic() - t0
     violations = result["violations"]
     if any(rcs):
@@ -596,7 +541,7 @@ async def run(kills: int, n_users: int, n_streak: int, seed: int, min_up: float,
         ("seconds up before each kill", f"{min(up_for, default=0):.1f}-{max(up_for, default=0):.1f}"),
         ("users (quiz + streak)", f"{n_users} + {n_streak}"),
         ("updates sent by users", users.sent_updates),
-        ("updates replayed from the inbox", replayed),
+        ("updates replayed from the inbox (at a start, or taken over)", replayed),
         ("answers in the database", result["answered_in_db"]),
         ("acknowledged answers (verdict seen)", result["acknowledged"]),
         ("answered but verdict not seen", result["answered_not_acknowledged"]),

@@ -4,6 +4,7 @@
     .venv/bin/python bench/load.py --users 500 --seconds 30 --delays 0
     .venv/bin/python bench/load.py --flood 50 --users 50 --delays 0.05   # one user flooding 50 messages/s
     .venv/bin/python bench/load.py --users 50 --delays 0.05 --bots mlsquiz --backends sqlite postgresql
+    .venv/bin/python bench/load.py --capacity --quota 0.4   # SQLite/1, PostgreSQL with 1 and 2 replicas, side by side
 
 The bot under test runs as its own process (`python -m bot`: the real Application, a real SQLite
 file) pinned to one core; this process runs the stand-in and the simulated users on the other.
@@ -11,6 +12,11 @@ Each user loops: /quiz, answer the question (tap an option; tick one and Submit 
 type an answer for fill-in), wait for the verdict. Reported per run: answers per second, p50/p99
 from an answer being available in getUpdates to the bot's verdict reaching the API, peak RSS of
 the bot. The echo bot (bench/echo_bot.py) gets the same users sending text and echoes it back.
+
+--capacity: mlsquiz on SQLite (one process, long polling), then on PostgreSQL with 1 and with 2 replicas in
+webhook mode (updates posted as Telegram does: a chat's next one once the last got its 200, to a replica at
+random), one after the other in one run. Each bot process gets the same CPU share, `--quota` of a CPU (a cgroup
+v1 cpu.cfs_quota_us, so root), instead of a core; PostgreSQL (durable) and the harness share the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import random
 import signal
 import statistics
 import subprocess
@@ -30,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.webhooks import Telegram, free_port, webhook_env  # noqa: E402
 from tests.standin import Call, StandIn  # noqa: E402
 
 TOKEN = "123456789:LOAD-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -151,12 +159,43 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def _server_cpu(server) -> float:
+    """CPU seconds used so far by a PostgreSQL server: its postmaster and the processes it started."""
+    postmaster = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
+    total = cpu_seconds(postmaster)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
 def _p99(ordered: list[float]) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else float("nan")
 
 
+CGROUP = Path("/sys/fs/cgroup/cpu")
+
+
+def _quota(name: str, share: float) -> Path:
+    """A cgroup v1 cpu group allowed `share` of one CPU."""
+    group = CGROUP / f"mlsquiz-bench-{name}"
+    group.mkdir(exist_ok=True)
+    (group / "cpu.cfs_period_us").write_text("100000")
+    (group / "cpu.cfs_quota_us").write_text(str(int(share * 100_000)))
+    return group
+
+
+def _join(group: Path):
+    return lambda: (group / "cgroup.procs").write_text(str(os.getpid()))
+
+
 async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: float, sends: float,
-                  flood: float = 0.0, backend: str = "sqlite") -> dict:
+                  flood: float = 0.0, backend: str = "sqlite", replicas: int = 0, quota: float = 0.0) -> dict:
+    """`replicas` > 0: that many webhook replicas (PostgreSQL); `quota` > 0: each bot process held to that share
+    of a CPU instead of pinned to BOT_CORE."""
     standin = StandIn(TOKEN)
     standin.keep_calls = False
     standin.delay = delay
@@ -168,10 +207,10 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
             env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin.url,
                        MLSQUIZ_DB=str(Path(tmp) / "load.sqlite3"), MLSQUIZ_LOG_LEVEL="WARNING",
                        MLSQUIZ_SENDS_PER_SECOND=str(sends))
-            if backend == "postgresql":  # durable commits, and on the bot's core: the bot and its database share it
+            if backend == "postgresql":  # durable commits; pinned: on the bot's core, the two share it
                 from tests.pg import PgServer
 
-                server = PgServer(durable=True, cpus=str(BOT_CORE)).start()
+                server = PgServer(durable=True, cpus=None if quota else str(BOT_CORE)).start()
                 env["MLSQUIZ_DATABASE_URL"] = server.fresh_database()
             cmd = [sys.executable, "-m", "bot"]
             if os.environ.get("LOAD_PROFILE"):  # e.g. LOAD_PROFILE=/tmp/bot.svg: a py-spy flame graph of the bot
@@ -185,17 +224,29 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
             sim = EchoUsers(standin, range(1_000_001, 1_000_001 + users))
         flooder = Flooder(standin, 999_999, flood) if flood else None
         ready = asyncio.Event()
+        started = [0]
+        telegram = None
+        ports = [free_port() for _ in range(replicas)]
+        if replicas:
+            telegram = Telegram(ports, random.Random(1))
+            standin.push = telegram.push  # type: ignore[method-assign]
 
         def on_call(call: Call) -> None:
-            if call.method in ("setMyCommands", "getMe", "deleteWebhook"):
-                ready.set()
+            if call.method == ("setWebhook" if replicas else "setMyCommands"):
+                started[0] += 1
+                if started[0] >= max(1, replicas):
+                    ready.set()
             sim.on_call(call)
             if flooder is not None:
                 flooder.on_call(call)
 
         standin.on_call = on_call
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, preexec_fn=_pin(BOT_CORE),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        procs = []
+        for i in range(max(1, replicas)):
+            place = _join(_quota(str(i), quota)) if quota else _pin(BOT_CORE)
+            extra = webhook_env(ports[i]) if replicas else {}
+            procs.append(subprocess.Popen(cmd, cwd=ROOT, env={**env, **extra}, preexec_fn=place,
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         try:
             await asyncio.wait_for(ready.wait(), 60)
             await asyncio.sleep(1.0)
@@ -206,23 +257,30 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
             sim.measuring = True
             if flooder is not None:
                 flooder.measuring, flood_sent0 = True, flooder.sent
-            t0, bot_cpu0, own_cpu0 = time.monotonic(), cpu_seconds(proc.pid), time.process_time()
+            t0, bot_cpu0, own_cpu0 = time.monotonic(), sum(cpu_seconds(p.pid) for p in procs), time.process_time()
+            db_cpu0 = _server_cpu(server) if server is not None else 0.0
             await asyncio.sleep(seconds)
             sim.measuring = False
             if flooder is not None:
                 flooder.measuring = False
                 flooder._task.cancel()
             elapsed = time.monotonic() - t0
-            bot_cpu = (cpu_seconds(proc.pid) - bot_cpu0) / elapsed
+            bot_cpu = (sum(cpu_seconds(p.pid) for p in procs) - bot_cpu0) / elapsed
             harness_cpu = (time.process_time() - own_cpu0) / elapsed
-            rss = peak_rss_mb(proc.pid)
+            rss = max(peak_rss_mb(p.pid) for p in procs)
+            db_cpu = (_server_cpu(server) - db_cpu0) / elapsed if server is not None else float("nan")
         finally:
-            proc.send_signal(signal.SIGINT)  # py-spy (LOAD_PROFILE) writes its profile on SIGINT; the bot stops on it
-            try:
-                _, err = await asyncio.to_thread(proc.communicate, timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                err = b""
+            err = b""
+            for p in procs:
+                p.send_signal(signal.SIGINT)  # py-spy (LOAD_PROFILE) writes its profile on SIGINT; the bot stops
+            for p in procs:
+                try:
+                    _, e = await asyncio.to_thread(p.communicate, timeout=30)
+                    err += e or b""
+                except subprocess.TimeoutExpired:
+                    p.kill()
+            if telegram is not None:
+                await telegram.close()
             await standin.stop()
             if server is not None:
                 server.stop()
@@ -237,7 +295,8 @@ async def one_run(kind: str, users: int, seconds: float, delay: float, warmup: f
                        "flood_min_gap_s": min(gaps) if gaps else float("nan")}
     return {
         **flood_stats,
-        "bot": kind if backend == "sqlite" else f"{kind}/pg", "delay_ms": int(delay * 1000), "users": users,
+        "bot": kind if backend == "sqlite" else f"{kind}/pg" + (f"×{replicas}" if replicas else ""),
+        "delay_ms": int(delay * 1000), "users": users, "db_cpu": db_cpu,
         "per_second": sim.answers / elapsed,
         "p50_ms": 1000 * statistics.median(lat) if lat else float("nan"),
         "p99_ms": _p99(lat), "buttons_p99_ms": _p99(buttons),
@@ -260,10 +319,17 @@ async def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["sqlite"], choices=["sqlite", "postgresql"],
                         help="the databases mlsquiz runs on (PostgreSQL: a durable server the benchmark starts, "
                              "pinned to the bot's core)")
+    parser.add_argument("--capacity", action="store_true",
+                        help="mlsquiz on SQLite/1, PostgreSQL with 1 replica and with 2, side by side (see above)")
+    parser.add_argument("--quota", type=float, default=0.0,
+                        help="each bot process held to this share of a CPU (cgroup v1) instead of pinned to a core")
     parser.add_argument("--flood", type=float, default=0.0, metavar="RATE",
                         help="instead: mlsquiz with and without one more user sending RATE messages/s; "
                              "reports the other users' p99 both ways")
     args = parser.parse_args()
+    if args.capacity:
+        await capacity_runs(args)
+        return
     os.sched_setaffinity(0, {HARNESS_CORE})
     if args.flood:
         await flood_runs(args)
@@ -286,6 +352,22 @@ async def main() -> None:
             if {"mlsquiz", echo} <= set(by):
                 print(f"delay {int(delay * 1000)} ms: mlsquiz answers / {echo} replies = "
                       f"{by['mlsquiz']['per_second'] / by[echo]['per_second']:.2f}")
+
+
+async def capacity_runs(args) -> None:
+    results = []
+    for delay in args.delays:
+        # PostgreSQL long-polling (alone) beside webhook replicas: what sharing the inbox through turns costs.
+        for backend, replicas in (("sqlite", 0), ("postgresql", 0), ("postgresql", 1), ("postgresql", 2)):
+            r = await one_run("mlsquiz", args.users, args.seconds, delay, args.warmup, args.sends_per_second,
+                              backend=backend, replicas=replicas, quota=args.quota)
+            results.append(r)
+            print(f"{r['bot']:12s} delay {r['delay_ms']:3d} ms  {r['users']} users: {r['per_second']:7.1f}/s  "
+                  f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms (buttons {r['buttons_p99_ms']:6.1f})  "
+                  f"bots' CPU {r['bot_cpu']:.2f} ({r['cpu_ms']:.2f} ms per answer), PostgreSQL's {r['db_cpu']:.2f}  "
+                  f"peak RSS {r['peak_rss_mb']:.1f} MB", flush=True)
+        one, two = results[-2], results[-1]
+        print(f"delay {int(delay * 1000)} ms: 2 replicas / 1 = {two['per_second'] / one['per_second']:.2f}", flush=True)
 
 
 async def flood_runs(args) -> None:

@@ -3,12 +3,18 @@
     .venv/bin/python bench/push.py                 # 100,000 subscribers, stand-in not limiting
     .venv/bin/python bench/push.py --limited 1500  # plus: 1,500 subscribers with the stand-in enforcing 30 msg/s
     .venv/bin/python bench/push.py --history 20 --plans  # side by side: no plans, then a plan for everyone
+    .venv/bin/python bench/push.py --replicas 2 --sends-per-second 1000   # PostgreSQL, two replicas pushing
 
 The bot side is the real Application (HTTP to the stand-in on 127.0.0.1, which runs in its own
 process), the real SQLite file, and the same Pusher the periodic job runs. Subscribers are
 seeded with plain SQL before the clock starts, because seeding is not what is measured.
 Reports: time from the minute starting to every push handed to the sender, pushes per second,
 peak RSS of the bot process, and 429s.
+
+--replicas N: the same on PostgreSQL (a durable server started for the run), pushed by N bot processes at once,
+each claiming its own users in the database and sending at its share of `--sends-per-second` (the stand-in
+answers 429 above that rate overall). Reported per replica: pushes sent, CPU, peak RSS; overall: chats that
+got two messages (a push sent twice).
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ TOKEN = "123456789:BENCH-token-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 MINUTE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
+SUBSCRIBER = ("INSERT INTO users (id, chat_id, first_name, tz, created_at, daily_enabled, daily_time, daily_size, "
+              "next_push_at, exam_date, reviews) VALUES (?, ?, 'Bench', 'UTC', ?, 1, '07:00', 5, ?, ?, ?)")
+
+
 def seed(path: Path, n: int, history: int = 0, plans: bool = False) -> None:
     """n users in UTC, subscribed at 07:00, all due at MINUTE (the schema comes from the real migrations).
 
@@ -47,8 +57,7 @@ def seed(path: Path, n: int, history: int = 0, plans: bool = False) -> None:
     exam_date = (MINUTE + timedelta(days=30)).date().isoformat() if plans else None
     with sqlite3.connect(path) as conn:
         conn.executemany(
-            "INSERT INTO users (id, chat_id, first_name, tz, created_at, daily_enabled, daily_time, daily_size, "
-            "next_push_at, exam_date, reviews) VALUES (?, ?, 'Bench', 'UTC', ?, 1, '07:00', 5, ?, ?, ?)",
+            SUBSCRIBER,
             ((uid, uid, (MINUTE - timedelta(days=1)).isoformat(), MINUTE.isoformat(), exam_date, history)
              for uid in range(1, n + 1)),
         )
@@ -126,14 +135,96 @@ async def run_case(n: int, rate_limit: bool, max_per_second: float | None, histo
     }
 
 
+async def replica_worker(url: str, standin_url: str, t0: float, replicas: int, sends: float) -> None:
+    """One replica's push (a process of its own): wait until all are alive, take its share, push, report."""
+    from bot.storage.postgres import PostgresDatabase
+    from bot.tg.fleet import keep_alive
+
+    settings = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=standin_url, MLSQUIZ_DATABASE_URL=url,
+                        MLSQUIZ_SENDS_PER_SECOND=sends)
+    db = await PostgresDatabase.open(url, replica=True)
+    app = build_application(settings, load_bank(settings.content), db,
+                            clock=lambda: MINUTE + timedelta(seconds=time.time() - t0))
+    replica = app.bot_data["replica"]
+    await replica.join(alone=False)
+    while await replica.beat() < replicas:
+        await asyncio.sleep(0.1)
+    stop = asyncio.Event()
+    async with app:
+        beating = asyncio.create_task(keep_alive(replica, app.bot_data["intake"], app.bot_data["limiter"],
+                                                 app.bot_data["metrics"], stop))
+        await asyncio.sleep(2.5)  # every replica has counted the others and taken its share
+        pusher = jobs.Pusher(app.bot, app.bot_data["daily"])
+        cpu0 = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        started = time.perf_counter()
+        sent = await pusher.run()
+        elapsed = time.perf_counter() - started
+        cpu = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu0
+        stop.set()
+        await beating
+        share = app.bot_data["limiter"].replicas
+    await replica.leave()
+    await db.close()
+    print(json.dumps({"sent": sent, "seconds": round(elapsed, 2), "cpu_seconds": round(cpu, 2), "share": share,
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}), flush=True)
+
+
+async def run_replicas(n: int, replicas: int, sends: float, limit: float) -> dict:
+    import psycopg
+
+    from bot.storage.dialect import pyformat
+    from bot.storage.postgres import PostgresDatabase
+    from tests.pg import PgServer
+
+    server = PgServer(durable=True).start()
+    standin, standin_url = start_standin("--max-per-second", str(limit))
+    try:
+        url = server.fresh_database()
+        db = await PostgresDatabase.open(url, exclusive=False)
+        await db.migrate()
+        await db.close()
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            day_before = (MINUTE - timedelta(days=1)).isoformat()
+            cur.executemany(pyformat(SUBSCRIBER), [(uid, uid, day_before, MINUTE.isoformat(), None, 0)
+                                                   for uid in range(1, n + 1)])
+        t0 = time.time()
+        workers = [subprocess.Popen([sys.executable, __file__, "--worker", url, standin_url, str(t0), str(replicas),
+                                     str(sends)], stdout=subprocess.PIPE, text=True) for _ in range(replicas)]
+        started = time.perf_counter()
+        reports = [json.loads(w.communicate(timeout=3600)[0].strip().splitlines()[-1]) for w in workers]
+        elapsed = time.perf_counter() - started
+        with psycopg.connect(url) as conn:
+            by = conn.execute("SELECT status, COUNT(*) FROM pushes GROUP BY status").fetchall()
+    finally:
+        counters = stop_standin(standin)
+        server.stop()
+    return {
+        "subscribers": n, "replicas": replicas, "sends_per_second_overall": sends, "standin_limit_per_s": limit,
+        "sent": sum(r["sent"] for r in reports), "per_replica": reports,
+        "pushes_per_second": round(sum(r["sent"] for r in reports) / max(r["seconds"] for r in reports), 1),
+        "wall_seconds_incl_start": round(elapsed, 1), "pushes_by_status": dict(by),
+        "standin_sends": counters["sends"], "429s": counters["too_many"],
+        "chats_sent_twice": counters["chats_sent_twice"], "most_sends_in_a_second": counters["max_in_1s"],
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--limited", type=int, default=0, help="also run this many with the stand-in at 30 msg/s")
     parser.add_argument("--history", type=int, default=0, help="questions each subscriber has answered before")
+    parser.add_argument("--replicas", type=int, default=0, help="PostgreSQL, pushed by this many bot processes")
+    parser.add_argument("--sends-per-second", type=float, default=1000.0,
+                        help="with --replicas: the bot's overall rate (each replica its share), the stand-in's limit")
+    parser.add_argument("--telegram-limit", type=float, default=None,
+                        help="with --replicas: the stand-in's 429 limit per second (default: --sends-per-second)")
     parser.add_argument("--plans", action="store_true",
                         help="run twice, side by side: without plans, then every subscriber with a plan to exam day")
     args = parser.parse_args()
+    if args.replicas:
+        limit = args.telegram_limit or args.sends_per_second
+        print(json.dumps(await run_replicas(args.subscribers, args.replicas, args.sends_per_second, limit)), flush=True)
+        return
     print(json.dumps(await run_case(args.subscribers, rate_limit=False, max_per_second=None,
                                     history=args.history)), flush=True)
     if args.plans:
@@ -144,4 +235,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--worker"]:
+        url, standin_url, t0, replicas, sends = sys.argv[2:7]
+        asyncio.run(replica_worker(url, standin_url, float(t0), int(replicas), float(sends)))
+    else:
+        asyncio.run(main())

@@ -371,3 +371,50 @@ async def test_answer_replied_before_the_kill_is_not_shown_twice_on_replay(tmp_p
     assert not [c for c in standin.calls[mark:] if c.chat_id == user and c.method.startswith(("send", "edit"))]
     asks, days = answered_counts(db)
     assert asks[user] == days[user] == 1
+
+
+# --- the record of a handled update fails ----------------------------------------------------------------
+
+
+async def test_a_handled_update_whose_record_failed_is_recorded_later_not_handled_again(
+        tmp_path: Path, standin: StandIn, bank, monkeypatch):
+    """The reply went out, then the transaction recording the update as handled failed (the database went away
+    for a moment): the update is not handled a second time, and its record is written by the next sweep."""
+    from bot.storage.inbox import Inbox
+
+    real, failed = Inbox.handled, []
+
+    async def flaky(self, items, now, me):
+        if not failed and any(uid == target[0] for uid, _ in items):
+            failed.append(True)
+            raise sqlite3.OperationalError("disk I/O error")  # what the database would raise
+        return await real(self, items, now, me)
+
+    monkeypatch.setattr(Inbox, "handled", flaky)
+    db = tmp_path / "record.sqlite3"
+    bot = RunningBot(settings_for(standin, db), bank)
+    await bot.start(standin)
+    try:
+        user, target = 7_001, [0]
+        await standin.say(user, "/start")
+        mark = len(standin.calls)
+        target[0] = (await standin.send_text(user, "/timezone Asia/Tokyo"))["update_id"]  # recorded after the reply
+        await standin.wait_for(lambda c: c.chat_id == user and "Asia/Tokyo" in (c.plain or ""), after=mark)
+        for _ in range(60):  # the sweep (every 2 s) writes the record
+            with db_connect(db) as conn:
+                recorded = conn.execute("SELECT COUNT(*) FROM processed_updates WHERE update_id = ?", target)
+                if recorded.fetchone() == (1,):
+                    break
+            await asyncio.sleep(0.1)
+        assert failed
+        reply = await standin.say(user, "/timezone")  # the person is not stuck behind it
+        assert "Asia/Tokyo" in reply.plain
+        with db_connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM processed_updates WHERE update_id = ?", target).fetchone() == (1,)
+            assert conn.execute("SELECT COUNT(*) FROM inbox WHERE update_id = ?", target).fetchone() == (0,)
+        told = [c for c in standin.calls[mark:] if c.chat_id == user and c.method == "sendMessage"
+                and "Time zone set to Asia/Tokyo" in (c.plain or "")]
+        assert len(told) == 1  # handled once: no second reply, no "something went wrong"
+        assert not any(INTERNAL_ERROR in (c.plain or "") for c in standin.calls[mark:])
+    finally:
+        await bot.stop()

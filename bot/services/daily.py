@@ -179,14 +179,18 @@ class DailyService:
 
     # --- who is due -------------------------------------------------------------------------
 
-    async def claim_due(self, kind: str, limit: int) -> list[tuple[Claim, DueUser]]:
-        """Claim pushes (drill or reminder) that are due, each at most once per user per local day.
+    async def claim_due(self, kind: str, limit: int) -> list[tuple[Claim, DueUser]] | None:
+        """Claim pushes (drill or reminder) that are due, each at most once per user per local day; None when
+        nobody is due. The list may be empty while more are due: a batch of users without a reminder, or one
+        that another replica claimed first.
 
         A push missed while the bot was down is still sent if it is the same local day;
         otherwise that day is skipped and the schedule moves on.
         """
         now = self.now()
         due = await self.daily.due(kind, now, limit)
+        if not due:
+            return None
         claims = []
         for u in due:
             zone = ZoneInfo(u.tz)

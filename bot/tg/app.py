@@ -30,7 +30,7 @@ from bot.storage.exam import ExamRepo
 from bot.storage.groups import GroupRepo
 from bot.storage.inbox import Inbox
 from bot.storage.plan import PlanRepo
-from bot.storage.replicas import Replica
+from bot.storage.replicas import BEAT, Replica
 from bot.storage.repo import Repo
 from bot.storage.study import StudyRepo
 from bot.tg import commands
@@ -263,6 +263,13 @@ async def run(
         # this process orders each person's updates itself; replicas share that through the database.
         intake.shared = webhook and settings.postgres_url is not None
         await replica.join(alone=not intake.shared)
+        if intake.shared:
+            # Before sending anything: the others see this replica on their next beat and take a smaller share
+            # of Telegram's rate; then this one counts them and takes its own.
+            await asyncio.sleep(BEAT + 0.5)
+            limiter = app.bot_data["limiter"]
+            if limiter is not None:
+                limiter.share(await replica.beat())
         beat = asyncio.Event()  # beats go on until this replica has given its work back, after `stop`
         async with app:
             await app.start()

@@ -20,6 +20,7 @@ async def keep_alive(replica: Replica, intake: Intake, limiter: ChatRateLimiter 
     failing = False
     loop = asyncio.get_running_loop()
     quiet_until = 0.0
+    fewer_seen = 0  # a smaller count of replicas seen on the last beat (not yet acted on)
     while not stop.is_set():
         try:
             replicas = await replica.beat()
@@ -29,9 +30,15 @@ async def keep_alive(replica: Replica, intake: Intake, limiter: ChatRateLimiter 
                 quiet_until = loop.time() + replica.lease.total_seconds()
             failing = False
             metrics.replicas.set(replicas)
+            # More replicas: a smaller share at once. Fewer: a larger one only once two beats agree, so that the
+            # last second's sends of one that just left are not added to this one's new rate.
             if limiter is not None and replicas != limiter.replicas:
-                log.info("%d replicas alive: this one sends at most 1/%d of the bot's rate", replicas, replicas)
-                limiter.share(replicas)
+                if replicas > limiter.replicas or fewer_seen == replicas:
+                    log.info("%d replicas alive: this one sends at most 1/%d of the bot's rate", replicas, replicas)
+                    limiter.share(replicas)
+                    fewer_seen = 0
+                else:
+                    fewer_seen = replicas  # acted on at the next beat if it still says so
             if loop.time() >= quiet_until and (taken := await intake.sweep()):
                 log.info("queued %d waiting updates that no live replica was handling", taken)
         except Exception as exc:  # noqa: BLE001 (the database away for a moment: beat again next time)

@@ -41,11 +41,14 @@ class ChatRateLimiter(AIORateLimiter):
             return
         self.replicas = replicas
         overall_max, overall_period, group_max = self._full
-        # New limiters rather than changed ones: aiolimiter has no public way to change a rate. Sends waiting on
-        # the old ones finish at the old pace, a second at most.
-        self._base_limiter = AsyncLimiter(overall_max, overall_period * replicas)
+        # The limiters are changed in place, not replaced: sends already waiting on a replaced one would go on at
+        # the old rate beside the new one's (measured: 42 sends in a second from two replicas at 28/s overall).
+        # aiolimiter (<1.3, pinned by python-telegram-bot) keeps the rate in `_rate_per_sec`.
+        if self._base_limiter is not None:
+            _set_rate(self._base_limiter, overall_max, overall_period * replicas)
         self._group_max_rate = max(1.0, group_max / replicas)
-        self._group_limiters = {}
+        for limiter in self._group_limiters.values():
+            _set_rate(limiter, self._group_max_rate, limiter.time_period)
 
     def _limiter(self, chat_id: int) -> AsyncLimiter:
         now = time.monotonic()
@@ -62,3 +65,9 @@ class ChatRateLimiter(AIORateLimiter):
             async with self._limiter(chat_id):
                 return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+def _set_rate(limiter: AsyncLimiter, max_rate: float, time_period: float) -> None:
+    limiter._leak()  # noqa: SLF001 (see share) what drained until now drains at the old rate
+    limiter.max_rate, limiter.time_period = max_rate, time_period
+    limiter._rate_per_sec = max_rate / time_period  # noqa: SLF001 (see share)

@@ -48,7 +48,7 @@ class Pusher:
         await self._gather([self._reminder(p.user_id, p.day) for p in await self.daily.pending("reminder")])
         # Pipelined: the next batch is claimed and planned while the previous one is being sent.
         sending: asyncio.Task | None = None
-        while claims := await self.daily.claim_due("drill", BATCH):
+        while (claims := await self.daily.claim_due("drill", BATCH)) is not None:
             if self.metrics is not None:
                 self.metrics.push("claimed", sum(1 for c, _ in claims if c.claim))
             prepared = await self._prepare([(c.user_id, c.day, None) for c, _ in claims])
@@ -57,7 +57,7 @@ class Pusher:
             sending = asyncio.create_task(self._send_drills(prepared))
         if sending is not None:
             await sending
-        while claims := await self.daily.claim_due("reminder", BATCH):
+        while (claims := await self.daily.claim_due("reminder", BATCH)) is not None:
             await self._gather([self._reminder(c.user_id, c.day) for c, _ in claims])
         return self.sent
 
