@@ -364,8 +364,8 @@ async def capacity_runs(args) -> None:
             results.append(r)
             print(f"{r['bot']:12s} delay {r['delay_ms']:3d} ms  {r['users']} users: {r['per_second']:7.1f}/s  "
                   f"p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms (buttons {r['buttons_p99_ms']:6.1f})  "
-                  f"bots' CPU {r['bot_cpu']:.2f} ({r['cpu_ms']:.2f} ms per answer), PostgreSQL's {r['db_cpu']:.2f}  "
-                  f"peak RSS {r['peak_rss_mb']:.1f} MB", flush=True)
+                  f"bots' CPU {r['bot_cpu']:.2f} ({r['cpu_ms']:.2f} ms per answer), PostgreSQL's {r['db_cpu']:.2f}, "
+                  f"harness {r['harness_cpu']:.2f}  peak RSS {r['peak_rss_mb']:.1f} MB", flush=True)
         one, two = results[-2], results[-1]
         print(f"delay {int(delay * 1000)} ms: 2 replicas / 1 = {two['per_second'] / one['per_second']:.2f}", flush=True)
 
