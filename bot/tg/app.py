@@ -204,6 +204,17 @@ async def _unless_stopped(coro, stop: asyncio.Event) -> bool:
     return True
 
 
+async def _record_the_rest(intake: Intake) -> None:
+    """Records that failed are written before the work is given back: else another replica, or the next start,
+    would handle those updates again."""
+    for _ in range(5):
+        await intake.record_again()
+        if not intake.unrecorded:
+            return
+        await asyncio.sleep(1.0)
+    log.warning("%d handled updates could not be recorded; they will be handled again", intake.unrecorded)
+
+
 async def _leave(replica: Replica) -> None:
     """Give back what this replica holds, so the others take it at once rather than after the lease."""
     try:
@@ -306,6 +317,7 @@ async def run(
             await app.stop()  # handles what is queued, then returns
             if polling is not None:
                 await intake.confirm()
+            await _record_the_rest(intake)
             beat.set()
             await asyncio.gather(beating, return_exceptions=True)
             await _leave(replica)

@@ -32,6 +32,8 @@ async def keep_alive(replica: Replica, intake: Intake, limiter: ChatRateLimiter 
             metrics.replicas.set(replicas)
             # More replicas: a smaller share at once. Fewer: a larger one only once two beats agree, so that the
             # last second's sends of one that just left are not added to this one's new rate.
+            if limiter is None or replicas >= limiter.replicas:
+                fewer_seen = 0
             if limiter is not None and replicas != limiter.replicas:
                 if replicas > limiter.replicas or fewer_seen == replicas:
                     log.info("%d replicas alive: this one sends at most 1/%d of the bot's rate", replicas, replicas)
@@ -39,6 +41,7 @@ async def keep_alive(replica: Replica, intake: Intake, limiter: ChatRateLimiter 
                     fewer_seen = 0
                 else:
                     fewer_seen = replicas  # acted on at the next beat if it still says so
+            await intake.record_again()  # this replica's own work: no reason to wait after an outage
             if loop.time() >= quiet_until and (taken := await intake.sweep()):
                 log.info("queued %d waiting updates that no live replica was handling", taken)
         except Exception as exc:  # noqa: BLE001 (the database away for a moment: beat again next time)

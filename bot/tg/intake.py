@@ -79,21 +79,30 @@ class Intake:
         """Queue what waits in the inbox with nobody handling it; returns how many were queued. Alone: whatever is
         not being handled here. Replicas: the updates of turns no live process holds (the holder stopped
         beating) and of this process's turns that it let go. First, records that failed are written again."""
-        for update_id in list(self._unrecorded):
-            await self.done(update_id)
+        await self.record_again()
         if self.closing:
             return 0
+        # Turns busy here: those with an update being handled (not one only waiting for its record to be written).
+        busy = {t for u, t in self._turn_of.items() if u not in self._unrecorded}
         if not self.shared:
-            rows = [r for r in await self.inbox.waiting() if r[0] not in self._queued and r[1] not in self._mine]
+            rows = [r for r in await self.inbox.waiting() if r[0] not in self._queued and r[1] not in busy]
             return self._hand_over_rows(rows)
         old = await self.inbox.without_turn()
         if old:
             await self.inbox.set_turns([(uid, _turn(self.app, json.loads(payload), uid)) for uid, payload in old])
-        free = [t for t in await self.inbox.free_turns(self.replica.id, self.replica.alive_after())
-                if t not in self._mine]
+        free = [t for t in await self.inbox.free_turns(self.replica.id, self.replica.alive_after()) if t not in busy]
         if not free:
             return 0
         return self._hand_over_rows(await self.inbox.take(free, self.replica.id, self.replica.alive_after()))
+
+    @property
+    def unrecorded(self) -> int:
+        return len(self._unrecorded)
+
+    async def record_again(self) -> None:
+        """Write the records that failed (all in one transaction): the updates are handled, only not recorded."""
+        if self._unrecorded:
+            await asyncio.gather(*(self.done(u, again=True) for u in list(self._unrecorded)))
 
     def received_at(self, update_id: int) -> datetime | None:
         """When an update being handled here was stored (by whichever replica took it in)."""
@@ -165,8 +174,9 @@ class Intake:
         count = 0
         for update_id, turn, payload, received_at in rows:
             if update_id not in self._queued and not self.closing:
+                data = json.loads(payload)
                 self._received[update_id] = datetime.fromisoformat(received_at)
-                self._hand_over(update_id, turn, json.loads(payload))
+                self._hand_over(update_id, turn or _turn(self.app, data, update_id), data)  # NULL: stored before turns
                 count += 1
         return count
 
@@ -202,10 +212,13 @@ class Intake:
         turn = self._turn_of.get(update_id)
         return turn if self.shared and turn is not None and self._mine.get(turn, 0) <= 1 else None
 
-    async def done(self, update_id: int) -> None:
+    async def done(self, update_id: int, *, again: bool = False) -> None:
         """The update is handled: record it (many handlers' records share one transaction)."""
+        # Again (a failed record): its turn is given back if nothing of it is left in the inbox, whatever else of
+        # it is being handled here, whose rows are still there.
+        turn = self._turn_of.get(update_id) if again and self.shared else self._last_of_turn(update_id)
         try:
-            await self._done.write((update_id, self._last_of_turn(update_id)))
+            await self._done.write((update_id, turn))
         except Exception as exc:  # noqa: BLE001 (the database away: handled is handled; only the record is retried)
             if update_id not in self._unrecorded:
                 log.warning("update %s handled but not recorded (%s); recording it again shortly", update_id,
@@ -230,8 +243,10 @@ class Intake:
         self._queued.discard(update_id)
 
     async def _record_done(self, items: Sequence[tuple[int, str | None]]) -> None:
-        # Updates of a turn that arrived while its last one here was being recorded come back: handled next.
-        self._hand_over_rows(await self.inbox.handled(items, self.clock(), self.replica.id))
+        # Updates of a turn that arrived while its last one here was being recorded come back: handled next. One let
+        # go (its connection failed) waits for the sweep: tried again a few seconds on, not at once.
+        left = await self.inbox.handled(items, self.clock(), self.replica.id)
+        self._hand_over_rows([r for r in left if r[0] not in self._tries])
 
     async def confirm(self) -> None:
         """Confirm everything fetched so far (at shutdown, once the queue is handled)."""
