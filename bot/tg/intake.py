@@ -59,7 +59,7 @@ class Intake:
         # Alone, webhook posts that arrive together are stored in one transaction, in the order they came, as a
         # getUpdates batch is: one commit for many. Not between replicas: a batch holds many people's turn locks
         # at once, the other replica's writes queue behind them, and 2 replicas did no more than 1 (measured with
-        # bench/load.py --capacity: 1.11x with batches, 1.84-2.03x one post per transaction).
+        # bench/load.py --capacity: 1.11x with batches, 1.59-2.03x in three runs one post per transaction).
         self._posted: GroupCommit[dict] = GroupCommit(self._store_posted, max_items=100)
         self._accepting = asyncio.Lock()
         # Replicas (webhook mode on PostgreSQL): each person's updates wait for their turn (bot/storage/inbox.py).
