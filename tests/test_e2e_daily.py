@@ -209,3 +209,34 @@ async def test_a_drill_interrupted_by_quiz_can_be_continued(clocked, standin: St
     assert "2/5" in again.plain
     summary = await take_drill(standin, bank, again)
     assert "Daily drill done" in summary.plain
+
+
+async def test_a_schedule_changed_after_it_was_read_is_not_overwritten_by_the_claim(tmp_path: Path):
+    """The push job read a user as due; before its claim, the user set another time (or another replica claimed and
+    moved the schedule on): the claim leaves the new schedule alone and claims nothing from the old reading."""
+    from bot.storage.daily import Claim, DailyRepo
+    from tests.conftest import db_connect, open_test_database
+
+    path = tmp_path / "cas.sqlite3"
+    db = await open_test_database(path)
+    try:
+        await db.migrate()
+        async with db.tx() as conn:
+            await conn.execute(
+                "INSERT INTO users (id, chat_id, first_name, tz, created_at, daily_enabled, daily_time, daily_size, "
+                "next_push_at) VALUES (1, 1, 'Ada', 'UTC', '2026-11-22T07:00:00+00:00', 1, '07:00', 5, "
+                "'2026-11-23T07:00:00+00:00')")
+        repo, now = DailyRepo(db), datetime(2026, 11, 23, 7, 0, 30, tzinfo=UTC)
+        (due,) = await repo.due("drill", now, 10)
+        async with db.tx() as conn:  # meanwhile: /daily 09:00
+            await conn.execute("UPDATE users SET daily_time = '09:00', next_push_at = '2026-11-23T09:00:00+00:00'")
+        tomorrow = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+        stale = Claim(1, "2026-11-23", "drill", tomorrow, claim=True, was=due.stored_at)
+        assert await repo.claim([stale], now) == []
+        with db_connect(path) as conn:
+            assert conn.execute("SELECT next_push_at FROM users").fetchone() == ("2026-11-23T09:00:00+00:00",)
+            assert conn.execute("SELECT COUNT(*) FROM pushes").fetchone() == (0,)
+        fresh = Claim(1, "2026-11-23", "drill", tomorrow, claim=True, was="2026-11-23T09:00:00+00:00")
+        assert await repo.claim([fresh], datetime(2026, 11, 23, 9, 0, 30, tzinfo=UTC)) == [fresh]
+    finally:
+        await db.close()

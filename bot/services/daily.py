@@ -196,12 +196,13 @@ class DailyService:
             zone = ZoneInfo(u.tz)
             at = _hhmm(u.daily_time) if kind == "drill" else reminder_time(_hhmm(u.daily_time))
             if at is None:  # no reminder for a late-night drill
-                claims.append(Claim(u.user_id, "", kind, None, claim=False))
+                claims.append(Claim(u.user_id, "", kind, None, claim=False, was=u.stored_at or None))
                 continue
             today = local_day(now, zone)
             # Only today's occurrence is ever sent: one missed on an earlier day (bot down) is dropped.
             due_today = at_local(today, at, zone) <= now
-            claims.append(Claim(u.user_id, today.isoformat(), kind, next_at(at, zone, now), claim=due_today))
+            claims.append(Claim(u.user_id, today.isoformat(), kind, next_at(at, zone, now), claim=due_today,
+                                was=u.stored_at or None))
         won = {(c.user_id, c.kind) for c in await self.daily.claim(claims, now)}
         users = {u.user_id: u for u in due}
         return [(c, users[c.user_id]) for c in claims if (c.user_id, c.kind) in won]

@@ -41,6 +41,7 @@ class DueUser:
     daily_time: str
     daily_size: int
     at: datetime  # when the push or reminder was due
+    stored_at: str = ""  # that time as stored: the claim moves the schedule on only if it still says so
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Claim:
     kind: str  # drill | reminder
     next_at: datetime | None  # when this kind is due next for the user
     claim: bool  # False: only move the schedule on (e.g. the day was missed while the bot was down)
+    was: str | None = None  # the schedule as read (DueUser.stored_at); None: move it on whatever it says
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,16 @@ class DailyRepo:
         ) as cur:
             rows = await cur.fetchall()
         return [DueUser(r["id"], r["chat_id"], r["tz"], r["daily_time"], r["daily_size"],
-                        datetime.fromisoformat(r["at"])) for r in rows]
+                        datetime.fromisoformat(r["at"]), r["at"]) for r in rows]
 
     async def claim(self, claims: Sequence[Claim], now: datetime) -> list[Claim]:
         """Record the claims and move each user's schedule on, in one transaction.
 
         Returns the claims that are new: a push already recorded for that user, day and kind
         (another replica, a retried batch) is not claimed again; the primary key decides, so two
-        replicas claiming at once split the users between them. Statements run per batch,
-        not per user: a tick may claim thousands of users.
+        replicas claiming at once split the users between them. The pushes are inserted per batch
+        (a tick may claim thousands of users); the schedules are moved on one by one, each only if
+        it still says what was read.
         """
         if not claims:
             return []
@@ -135,13 +138,22 @@ class DailyRepo:
         assert all(c.kind == kind for c in claims)
         column = {"drill": "next_push_at", "reminder": "next_reminder_at"}[kind]
         claims = sorted(claims, key=lambda c: c.user_id)  # rows locked in one order by every replica: no deadlock
-        wanted = {(c.user_id, c.day): c for c in claims if c.claim}
         won: list[Claim] = []
         async with self.db.tx() as conn:
-            await conn.executemany(
-                f"UPDATE users SET {column} = ? WHERE id = ?",  # noqa: S608 (column from a fixed map)
-                [(iso(c.next_at) if c.next_at else None, c.user_id) for c in claims],
-            )
+            # Compare and set: a schedule changed since it was read (the user set another time, another replica
+            # claimed first) is left as it is now, and that user is not claimed from the old reading.
+            moved: set[int] = set()
+            for c in claims:
+                new = iso(c.next_at) if c.next_at else None
+                if c.was is None:
+                    cur = await conn.execute(f"UPDATE users SET {column} = ? WHERE id = ?",  # noqa: S608 (fixed map)
+                                             (new, c.user_id))
+                else:
+                    cur = await conn.execute(f"UPDATE users SET {column} = ? WHERE id = ? AND {column} = ?",  # noqa: S608
+                                             (new, c.user_id, c.was))
+                if cur.rowcount == 1:
+                    moved.add(c.user_id)
+            wanted = {(c.user_id, c.day): c for c in claims if c.claim and c.user_id in moved}
             rows = list(wanted.values())
             for start in range(0, len(rows), _CHUNK):
                 chunk = rows[start : start + _CHUNK]
