@@ -293,7 +293,7 @@ class Bot:
         self.proc: subprocess.Popen | None = None
         self.ready = asyncio.Event()
 
-    def on_call(self, call: Call, pid: int | None = None) -> None:
+    def on_call(self, call: Call) -> None:
         if call.method == ("setWebhook" if self.port else "setMyCommands"):
             self.ready.set()
 

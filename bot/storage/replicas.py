@@ -46,17 +46,18 @@ class Replica:
             if alone:
                 await conn.execute("DELETE FROM turns")
                 await conn.execute("DELETE FROM replicas")
-            await conn.execute("INSERT INTO replicas (id, host, started_at, seen_at) VALUES (?, ?, ?, ?)",
-                               (self.id, self.host, now, now))
+            await self._enter(conn, now)
+
+    async def _enter(self, conn, now: str) -> None:
+        await conn.execute("INSERT INTO replicas (id, host, started_at, seen_at) VALUES (?, ?, ?, ?)",
+                           (self.id, self.host, now, now))
 
     async def beat(self) -> int:
         """Renew this process's claims; returns how many processes are alive, itself included."""
         async with self.db.tx() as conn:
             cur = await conn.execute("UPDATE replicas SET seen_at = ? WHERE id = ?", (iso(self.wall()), self.id))
             if cur.rowcount == 0:  # removed while we were cut off (or the lease ran out and a peer cleaned up)
-                now = iso(self.wall())
-                await conn.execute("INSERT INTO replicas (id, host, started_at, seen_at) VALUES (?, ?, ?, ?)",
-                                   (self.id, self.host, now, now))
+                await self._enter(conn, iso(self.wall()))
             async with conn.execute("SELECT COUNT(*) FROM replicas WHERE seen_at >= ?", (self.alive_after(),)) as c:
                 return max(1, int((await c.fetchone())[0]))
 

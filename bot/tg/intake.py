@@ -51,7 +51,6 @@ class Intake:
         self.offset: int | None = None
         self._queued: set[int] = set()  # ids handed over in this process, so a redelivery is not queued twice
         self._turn_of: dict[int, str] = {}  # update id -> its turn, while it is being handled here
-        self._mine: dict[str, int] = {}  # turn -> how many of its updates are being handled here
         self._received: dict[int, datetime] = {}  # update id -> when it was stored, while it is being handled
         self._tries: dict[int, int] = {}  # update id -> times it was let go (its database connection failed)
         self._unrecorded: set[int] = set()  # handled, but recording that failed: recorded again by the sweep
@@ -184,7 +183,6 @@ class Intake:
         # Never waits: it may run inside the recording of other updates (`_record_done`).
         self._queued.add(update_id)
         self._turn_of[update_id] = turn
-        self._mine[turn] = self._mine.get(turn, 0) + 1
         if self.metrics is not None:
             self.metrics.arrived(update_id)
         if len(self._queued) > 100_000:  # bounded: dedup across restarts is the database's job
@@ -198,19 +196,16 @@ class Intake:
         self.app.update_queue.put_nowait(update)  # unbounded
 
     def _finished(self, update_id: int) -> None:
-        """Count the update out of its turn."""
         self._received.pop(update_id, None)
-        turn = self._turn_of.pop(update_id, None)
-        if turn is not None:
-            if self._mine.get(turn, 1) > 1:
-                self._mine[turn] -= 1
-            else:
-                self._mine.pop(turn, None)
+        self._turn_of.pop(update_id, None)
 
     def _last_of_turn(self, update_id: int) -> str | None:
         """The update's turn if no other update of it is being handled here (then it is given back)."""
         turn = self._turn_of.get(update_id)
-        return turn if self.shared and turn is not None and self._mine.get(turn, 0) <= 1 else None
+        if not self.shared or turn is None:
+            return None
+        # A few hundred updates at most are being handled at once: counted, not kept as a second dict.
+        return turn if sum(1 for t in self._turn_of.values() if t == turn) <= 1 else None
 
     async def done(self, update_id: int, *, again: bool = False) -> None:
         """The update is handled: record it (many handlers' records share one transaction)."""
